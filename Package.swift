@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Loupe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loupe", targets: ["loupe"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // Thin module maps over Debian's -dev packages (found through pkg-config).
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "LoupeLMDB", dependencies: ["CLMDB"], swiftSettings: strict),
+        .target(name: "LoupeEvents", swiftSettings: strict),
+        .target(
+            name: "LoupeConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "LoupeLog",
+            dependencies: ["LoupeEvents", "LoupeLMDB", "LoupeConfig", "CRdKafka"],
+            swiftSettings: strict
+        ),
+        .target(name: "LoupeWorld", dependencies: ["LoupeEvents"], swiftSettings: strict),
+        .target(
+            name: "LoupeBench",
+            dependencies: ["LoupeEvents", "LoupeLog", "LoupeWorld"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "loupe",
+            dependencies: [
+                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeWorld", "LoupeBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
+        .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeConfigTests", dependencies: ["LoupeConfig"], swiftSettings: strict),
+        .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents"], swiftSettings: strict),
+    ]
+)

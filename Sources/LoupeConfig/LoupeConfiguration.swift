@@ -1,0 +1,246 @@
+import Foundation
+import Yams
+
+/// Loupe's configuration: the YAML file given with `--config`, over the seed's defaults.
+///
+/// Unknown keys are errors, so that a misspelt setting is reported rather than ignored.
+/// docs/configuration.md lists every key.
+public struct LoupeConfiguration: Sendable, Equatable {
+    public var log = LogSettings()
+    public var model = ModelSettings()
+    public var training = TrainingSettings()
+    public var inference = InferenceSettings()
+
+    public init() {}
+
+    public static func load(path: String) throws -> LoupeConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try parse(text)
+        } catch let error as ConfigurationError {
+            throw ConfigurationError("\(path): \(error.message)")
+        }
+    }
+
+    public static func parse(_ yaml: String) throws -> LoupeConfiguration {
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: yaml)
+        } catch {
+            throw ConfigurationError("not valid YAML: \(error)")
+        }
+        var configuration = LoupeConfiguration()
+        guard let document else { return configuration }
+        var root = try Section(document, path: "")
+        if let value = try root.section("log") {
+            var section = value
+            try configuration.log.read(&section)
+            try section.finish()
+        }
+        if let value = try root.section("model") {
+            var section = value
+            try configuration.model.read(&section)
+            try section.finish()
+        }
+        if let value = try root.section("training") {
+            var section = value
+            try configuration.training.read(&section)
+            try section.finish()
+        }
+        if let value = try root.section("inference") {
+            var section = value
+            try configuration.inference.read(&section)
+            try section.finish()
+        }
+        try root.finish()
+        return configuration
+    }
+}
+
+/// Where the log is and how clients reach it.
+public struct LogSettings: Sendable, Equatable {
+    /// Kafka bootstrap servers; nil selects the embedded log.
+    public var brokers: String?
+    /// Data directory of the embedded log and the state store.
+    public var data = "./loupe-data"
+    /// librdkafka properties passed through unchanged (SASL, TLS, timeouts, …).
+    public var kafka: [String: String] = [:]
+
+    public init() {}
+
+    mutating func read(_ section: inout Section) throws {
+        brokers = try section.string("brokers") ?? brokers
+        if brokers?.isEmpty == true { brokers = nil }
+        data = try section.string("data") ?? data
+        if let properties = try section.section("kafka") {
+            kafka = try properties.stringMap()
+        }
+    }
+}
+
+/// The seed's model_config.yaml `model:` section.
+public struct ModelSettings: Sendable, Equatable {
+    public var userEmbeddingDim = 128
+    public var itemEmbeddingDim = 128
+    public var faceEmbeddingDim = 64
+    public var styleEmbeddingDim = 64
+    public var userFeatureDim = 256
+    public var itemFeatureDim = 256
+    public var contextDim = 128
+    public var numUsers = 1_000_000
+    public var numItems = 50_000
+    public var numFaceShapes = 6
+    public var numStyles = 20
+
+    public init() {}
+
+    mutating func read(_ section: inout Section) throws {
+        userEmbeddingDim = try section.positiveInt("user_embedding_dim") ?? userEmbeddingDim
+        itemEmbeddingDim = try section.positiveInt("item_embedding_dim") ?? itemEmbeddingDim
+        faceEmbeddingDim = try section.positiveInt("face_embedding_dim") ?? faceEmbeddingDim
+        styleEmbeddingDim = try section.positiveInt("style_embedding_dim") ?? styleEmbeddingDim
+        userFeatureDim = try section.positiveInt("user_feature_dim") ?? userFeatureDim
+        itemFeatureDim = try section.positiveInt("item_feature_dim") ?? itemFeatureDim
+        contextDim = try section.positiveInt("context_dim") ?? contextDim
+        numUsers = try section.positiveInt("num_users") ?? numUsers
+        numItems = try section.positiveInt("num_items") ?? numItems
+        numFaceShapes = try section.positiveInt("num_face_shapes") ?? numFaceShapes
+        numStyles = try section.positiveInt("num_styles") ?? numStyles
+    }
+}
+
+/// The seed's `training:` section.
+public struct TrainingSettings: Sendable, Equatable {
+    public var batchSize = 512
+    public var learningRate = 0.001
+    public var weightDecay = 0.01
+    public var numEpochs = 100
+    public var earlyStoppingPatience = 10
+
+    public init() {}
+
+    mutating func read(_ section: inout Section) throws {
+        batchSize = try section.positiveInt("batch_size") ?? batchSize
+        learningRate = try section.positiveDouble("learning_rate") ?? learningRate
+        weightDecay = try section.nonNegativeDouble("weight_decay") ?? weightDecay
+        numEpochs = try section.positiveInt("num_epochs") ?? numEpochs
+        earlyStoppingPatience = try section.positiveInt("early_stopping_patience") ?? earlyStoppingPatience
+    }
+}
+
+/// The seed's `inference:` section.
+public struct InferenceSettings: Sendable, Equatable {
+    public var batchSize = 64
+    /// Seconds a cached prediction may be served.
+    public var cacheTTL = 3600
+    public var numRecommendations = 10
+    public var candidatePoolSize = 1000
+
+    public init() {}
+
+    mutating func read(_ section: inout Section) throws {
+        batchSize = try section.positiveInt("batch_size") ?? batchSize
+        cacheTTL = try section.positiveInt("cache_ttl") ?? cacheTTL
+        numRecommendations = try section.positiveInt("num_recommendations") ?? numRecommendations
+        candidatePoolSize = try section.positiveInt("candidate_pool_size") ?? candidatePoolSize
+    }
+}
+
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// One mapping of the YAML document; remembers which keys were read so that `finish` can
+/// report the rest as unknown.
+struct Section {
+    let values: [String: Any]
+    let path: String
+    private var read: Set<String> = []
+
+    init(_ node: Any, path: String) throws {
+        guard let mapping = node as? [String: Any] else {
+            throw ConfigurationError("\(path.isEmpty ? "the document" : path) must be a mapping of keys to values")
+        }
+        values = mapping
+        self.path = path
+    }
+
+    private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    private mutating func value(_ key: String) -> Any? {
+        read.insert(key)
+        guard let value = values[key], !(value is NSNull) else { return nil }
+        return value
+    }
+
+    mutating func section(_ key: String) throws -> Section? {
+        guard let node = value(key) else { return nil }
+        return try Section(node, path: name(key))
+    }
+
+    mutating func string(_ key: String) throws -> String? {
+        guard let node = value(key) else { return nil }
+        if let text = node as? String { return text }
+        throw ConfigurationError("\(name(key)) must be a string, got \(node)")
+    }
+
+    mutating func positiveInt(_ key: String) throws -> Int? {
+        guard let node = value(key) else { return nil }
+        guard let number = node as? Int, number > 0 else {
+            throw ConfigurationError("\(name(key)) must be a positive integer, got \(node)")
+        }
+        return number
+    }
+
+    mutating func positiveDouble(_ key: String) throws -> Double? {
+        guard let number = try double(key) else { return nil }
+        guard number > 0 else { throw ConfigurationError("\(name(key)) must be greater than 0, got \(number)") }
+        return number
+    }
+
+    mutating func nonNegativeDouble(_ key: String) throws -> Double? {
+        guard let number = try double(key) else { return nil }
+        guard number >= 0 else { throw ConfigurationError("\(name(key)) must not be negative, got \(number)") }
+        return number
+    }
+
+    private mutating func double(_ key: String) throws -> Double? {
+        guard let node = value(key) else { return nil }
+        if let number = node as? Double, number.isFinite { return number }
+        if let number = node as? Int { return Double(number) }
+        throw ConfigurationError("\(name(key)) must be a number, got \(node)")
+    }
+
+    /// Every key of this mapping with its value as text, for pass-through settings.
+    func stringMap() throws -> [String: String] {
+        var map: [String: String] = [:]
+        for (key, node) in values {
+            switch node {
+            case let text as String: map[key] = text
+            case let number as Int: map[key] = String(number)
+            case let flag as Bool: map[key] = flag ? "true" : "false"
+            case let number as Double: map[key] = String(number)
+            default: throw ConfigurationError("\(name(key)) must be a string, number or boolean")
+            }
+        }
+        return map
+    }
+
+    func finish() throws {
+        let unknown = values.keys.filter { !read.contains($0) }.sorted()
+        if let first = unknown.first {
+            throw ConfigurationError("unknown setting \(name(first)) (see docs/configuration.md)")
+        }
+    }
+}

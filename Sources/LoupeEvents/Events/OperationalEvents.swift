@@ -1,0 +1,207 @@
+/// A change in a model's life: topic `model-events`, key `model_id`.
+public struct ModelEvent: Sendable, Equatable {
+    public var eventId: String
+    public var timestamp: Int64
+    public var kind: ModelEventKind
+    public var modelId: String
+    public var modelVersion: String
+    /// The log positions the model was trained up to: topic → offset per partition
+    /// (the next offset to read, as Kafka commits them).
+    public var positions: [String: [Int64]]?
+    public var metrics: [String: Double]?
+    /// For `canary_decision` only.
+    public var decision: CanaryDecision?
+    public var reason: String?
+
+    public init(
+        eventId: String, timestamp: Int64, kind: ModelEventKind, modelId: String, modelVersion: String,
+        positions: [String: [Int64]]? = nil, metrics: [String: Double]? = nil, decision: CanaryDecision? = nil, reason: String? = nil
+    ) {
+        self.eventId = eventId
+        self.timestamp = timestamp
+        self.kind = kind
+        self.modelId = modelId
+        self.modelVersion = modelVersion
+        self.positions = positions
+        self.metrics = metrics
+        self.decision = decision
+        self.reason = reason
+    }
+
+    init(_ reader: inout FieldReader, header: EventHeader, type: String) throws(EventValidationError) {
+        eventId = header.eventId
+        timestamp = header.timestamp
+        kind = ModelEventKind(rawValue: type)!
+        modelId = try reader.string("model_id", maxLength: 128)
+        modelVersion = try reader.string("model_version", maxLength: 128)
+        if let value = reader.optional("positions") {
+            let object = try FieldReader(value, path: "positions").object
+            var positions: [String: [Int64]] = [:]
+            for field in object.fields {
+                guard case .array(let offsets) = field.value else {
+                    throw EventValidationError(.wrongType, field: "positions.\(field.key)", "expected an array of offsets")
+                }
+                var values: [Int64] = []
+                for (partition, offset) in offsets.enumerated() {
+                    values.append(try reader.checkedInt(offset, "positions.\(field.key)[\(partition)]", in: 0...Int64.max))
+                }
+                positions[field.key] = values
+            }
+            self.positions = positions
+        }
+        metrics = try Self.numberMap(reader.optional("metrics"), reader: reader, path: "metrics")
+        decision = try reader.optionalEnumeration("decision", CanaryDecision.self)
+        if kind == .canaryDecision, decision == nil {
+            throw EventValidationError(.missingField, field: "decision", "a canary_decision needs a decision")
+        }
+        if kind != .canaryDecision, decision != nil {
+            throw EventValidationError(.unknownField, field: "decision", "only canary_decision events carry a decision")
+        }
+        reason = try reader.optionalString("reason", maxLength: 4096)
+    }
+
+    static func numberMap(_ value: JSONValue?, reader: FieldReader, path: String) throws(EventValidationError) -> [String: Double]? {
+        guard let value else { return nil }
+        let object = try FieldReader(value, path: path).object
+        var map: [String: Double] = [:]
+        for field in object.fields {
+            map[field.key] = try reader.checkedDouble(field.value, "\(path).\(field.key)", .any)
+        }
+        return map
+    }
+
+    func writeFields(to writer: inout JSONWriter) {
+        writer.key("model_id"); writer.string(modelId)
+        writer.key("model_version"); writer.string(modelVersion)
+        if let positions {
+            writer.key("positions")
+            writer.beginObject()
+            for topic in positions.keys.sorted() {
+                writer.key(topic)
+                writer.beginArray()
+                for offset in positions[topic]! { writer.int(offset) }
+                writer.endArray()
+            }
+            writer.endObject()
+        }
+        if let metrics { writer.key("metrics"); writeNumberMap(metrics, to: &writer) }
+        if let decision { writer.key("decision"); writer.string(decision.rawValue) }
+        if let reason { writer.key("reason"); writer.string(reason) }
+    }
+}
+
+func writeNumberMap(_ map: [String: Double], to writer: inout JSONWriter) {
+    writer.beginObject()
+    for key in map.keys.sorted() {
+        writer.key(key)
+        writer.double(map[key]!)
+    }
+    writer.endObject()
+}
+
+/// One windowed evaluation result: topic `eval-metrics`, key `metric`.
+public struct EvalMetric: Sendable, Equatable {
+    public var eventId: String
+    public var timestamp: Int64
+    /// The metric's name, such as `ndcg@10` or `auc`.
+    public var metric: String
+    public var value: Double
+    public var windowStart: Int64
+    public var windowEnd: Int64
+    /// How many observations the value summarises.
+    public var count: Int64
+    public var modelVersion: String?
+    public var variant: String?
+
+    public init(
+        eventId: String, timestamp: Int64, metric: String, value: Double, windowStart: Int64, windowEnd: Int64,
+        count: Int64, modelVersion: String? = nil, variant: String? = nil
+    ) {
+        self.eventId = eventId
+        self.timestamp = timestamp
+        self.metric = metric
+        self.value = value
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.count = count
+        self.modelVersion = modelVersion
+        self.variant = variant
+    }
+
+    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+        eventId = header.eventId
+        timestamp = header.timestamp
+        metric = try reader.string("metric", maxLength: 128)
+        value = try reader.double("value")
+        windowStart = try reader.int("window_start", in: 0...Timestamp.maximum)
+        windowEnd = try reader.int("window_end", in: 0...Timestamp.maximum)
+        guard windowEnd >= windowStart else {
+            throw EventValidationError(.invalidValue, field: "window_end", "ends before window_start")
+        }
+        count = try reader.int("count", in: 0...Int64.max)
+        modelVersion = try reader.optionalString("model_version", maxLength: 128)
+        variant = try reader.optionalString("variant", maxLength: 64)
+    }
+
+    func writeFields(to writer: inout JSONWriter) {
+        writer.key("metric"); writer.string(metric)
+        writer.key("value"); writer.double(value)
+        writer.key("window_start"); writer.int(windowStart)
+        writer.key("window_end"); writer.int(windowEnd)
+        writer.key("count"); writer.int(count)
+        if let modelVersion { writer.key("model_version"); writer.string(modelVersion) }
+        if let variant { writer.key("variant"); writer.string(variant) }
+    }
+}
+
+/// A drift detector's alert, firing or resolved: topic `drift-alerts`, key `detector`.
+public struct DriftAlert: Sendable, Equatable {
+    public var eventId: String
+    public var timestamp: Int64
+    public var detector: String
+    public var status: AlertStatus
+    public var severity: AlertSeverity
+    /// The statistic the detector computed, and the threshold it was compared with.
+    public var statistic: Double
+    public var threshold: Double
+    public var message: String
+    /// Extra numbers the detector reports (p-value, window sizes, …).
+    public var details: [String: Double]?
+
+    public init(
+        eventId: String, timestamp: Int64, detector: String, status: AlertStatus, severity: AlertSeverity,
+        statistic: Double, threshold: Double, message: String, details: [String: Double]? = nil
+    ) {
+        self.eventId = eventId
+        self.timestamp = timestamp
+        self.detector = detector
+        self.status = status
+        self.severity = severity
+        self.statistic = statistic
+        self.threshold = threshold
+        self.message = message
+        self.details = details
+    }
+
+    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+        eventId = header.eventId
+        timestamp = header.timestamp
+        detector = try reader.string("detector", maxLength: 128)
+        status = try reader.enumeration("status", AlertStatus.self)
+        severity = try reader.enumeration("severity", AlertSeverity.self)
+        statistic = try reader.double("statistic")
+        threshold = try reader.double("threshold")
+        message = try reader.string("message", maxLength: 4096)
+        details = try ModelEvent.numberMap(reader.optional("details"), reader: reader, path: "details")
+    }
+
+    func writeFields(to writer: inout JSONWriter) {
+        writer.key("detector"); writer.string(detector)
+        writer.key("status"); writer.string(status.rawValue)
+        writer.key("severity"); writer.string(severity.rawValue)
+        writer.key("statistic"); writer.double(statistic)
+        writer.key("threshold"); writer.double(threshold)
+        writer.key("message"); writer.string(message)
+        if let details { writer.key("details"); writeNumberMap(details, to: &writer) }
+    }
+}

@@ -1,0 +1,33 @@
+/// The start or end of a shopping session: topic `sessions`, key `user_id`.
+public struct Session: Sendable, Equatable {
+    public var eventId: String
+    public var timestamp: Int64
+    public var kind: SessionKind
+    public var userId: String
+    public var sessionId: String
+    public var context: Context
+
+    public init(eventId: String, timestamp: Int64, kind: SessionKind, userId: String, sessionId: String, context: Context) {
+        self.eventId = eventId
+        self.timestamp = timestamp
+        self.kind = kind
+        self.userId = userId
+        self.sessionId = sessionId
+        self.context = context
+    }
+
+    init(_ reader: inout FieldReader, header: EventHeader, type: String) throws(EventValidationError) {
+        eventId = header.eventId
+        timestamp = header.timestamp
+        kind = SessionKind(rawValue: type)!
+        userId = try reader.string("user_id")
+        sessionId = try reader.string("session_id")
+        context = try Context(try reader.required("context"), path: "context")
+    }
+
+    func writeFields(to writer: inout JSONWriter) {
+        writer.key("user_id"); writer.string(userId)
+        writer.key("session_id"); writer.string(sessionId)
+        writer.key("context"); context.write(to: &writer)
+    }
+}

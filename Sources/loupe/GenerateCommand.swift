@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Not yet implemented.")
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import LoupeConfig
+import LoupeLog
+
+/// The options every command that touches the log takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Kafka bootstrap servers; without them the embedded log is used.", valueName: "host:port[,host:port…]"))
+    var brokers: String?
+
+    @Option(name: .long, help: ArgumentHelp("Data directory of the embedded log and the state store.", valueName: "dir"))
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("YAML configuration file (see docs/configuration.md).", valueName: "file"))
+    var config: String?
+
+    /// The configuration file (or the defaults) with the command-line options applied over it.
+    func loadConfiguration() throws -> LoupeConfiguration {
+        var configuration = try config.map { try LoupeConfiguration.load(path: $0) } ?? LoupeConfiguration()
+        if let brokers { configuration.log.brokers = brokers }
+        if let data { configuration.log.data = data }
+        return configuration
+    }
+
+    /// Opens the log the options select.
+    func openLog() throws -> any EventLog {
+        try LogFactory.open(try loadConfiguration().log)
+    }
+}
