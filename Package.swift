@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents"], swiftSettings: strict),
         .testTarget(name: "LoupeConfigTests", dependencies: ["LoupeConfig"], swiftSettings: strict),
         .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents"], swiftSettings: strict),
-        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "loupe"], swiftSettings: strict),
     ]
 )

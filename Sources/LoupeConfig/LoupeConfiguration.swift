@@ -70,6 +70,8 @@ public struct LogSettings: Sendable, Equatable {
     public var data = "./loupe-data"
     /// librdkafka properties passed through unchanged (SASL, TLS, timeouts, …).
     public var kafka: [String: String] = [:]
+    /// Prepended to every topic name, so that deployments can share a Kafka cluster.
+    public var topicPrefix = ""
 
     public init() {}
 
@@ -77,6 +79,7 @@ public struct LogSettings: Sendable, Equatable {
         brokers = try section.string("brokers") ?? brokers
         if brokers?.isEmpty == true { brokers = nil }
         data = try section.string("data") ?? data
+        topicPrefix = try section.string("topic_prefix") ?? topicPrefix
         if let properties = try section.section("kafka") {
             kafka = try properties.stringMap()
         }

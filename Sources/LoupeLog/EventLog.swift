@@ -1,5 +1,5 @@
 /// A topic as Loupe defines it: the files in `topics/` and `DefaultTopics` describe these.
-public struct TopicSpec: Sendable, Equatable, Hashable {
+public struct TopicSpec: Sendable, Equatable, Hashable, Codable {
     public var name: String
     public var partitions: Int
     public var replicationFactor: Int

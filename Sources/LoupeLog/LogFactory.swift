@@ -3,6 +3,14 @@ import LoupeConfig
 /// Opens the log that the configuration selects: Kafka when brokers are set, else the embedded log.
 public enum LogFactory {
     public static func open(_ settings: LogSettings) throws -> any EventLog {
-        throw LogError("not yet implemented")
+        let log = try openBackend(settings)
+        return settings.topicPrefix.isEmpty ? log : NamespacedLog(log, prefix: settings.topicPrefix)
+    }
+
+    private static func openBackend(_ settings: LogSettings) throws -> any EventLog {
+        if let brokers = settings.brokers {
+            throw LogError("Kafka backend pending (\(brokers))")
+        }
+        return try EmbeddedLog(directory: settings.data)
     }
 }

@@ -1,0 +1,206 @@
+import CLMDB
+import Glibc
+
+/// One LMDB environment (a directory with `data.mdb` and `lock.mdb`), shared by every thread of
+/// a process and by any number of processes.
+///
+/// Reads run in read transactions (snapshots that never block the writer); writes run one at a
+/// time across all processes. When the map is full, `write` grows it and runs the body again;
+/// when another process has grown it, transactions adopt the new size. The lock below only
+/// guards resizing, which LMDB requires to happen with no transaction of this process open.
+public final class LMDBEnvironment: @unchecked Sendable {
+    let handle: OpaquePointer
+    public let path: String
+    private let resizeLock = ReadWriteLock()
+    private var databases: [String: MDB_dbi] = [:]
+    private let databasesLock = ReadWriteLock()
+
+    /// Opens (creating if needed) the environment in directory `path`.
+    /// - Parameters:
+    ///   - maxDatabases: how many named databases may exist.
+    ///   - initialMapSize: the starting map size; it doubles whenever it fills up.
+    public init(path: String, maxDatabases: Int = 64, initialMapSize: Int = 1 << 30, readOnly: Bool = false) throws {
+        self.path = path
+        if !readOnly, mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw LMDBError(code: errno, operation: "create directory \(path)")
+        }
+        var environment: OpaquePointer?
+        try check(mdb_env_create(&environment), "create LMDB environment")
+        guard let environment else { throw LMDBError(code: EINVAL, operation: "create LMDB environment") }
+        do {
+            try check(mdb_env_set_maxdbs(environment, MDB_dbi(maxDatabases)), "set max databases")
+            try check(mdb_env_set_maxreaders(environment, 510), "set max readers")
+            try check(mdb_env_set_mapsize(environment, initialMapSize), "set map size")
+            // NOTLS: read transactions belong to the caller, not the thread, so Swift tasks
+            // may resume a snapshot on any thread.
+            var flags = UInt32(MDB_NOTLS)
+            if readOnly { flags |= UInt32(MDB_RDONLY) }
+            try check(mdb_env_open(environment, path, flags, 0o644), "open LMDB environment at \(path)")
+        } catch {
+            mdb_env_close(environment)
+            throw error
+        }
+        handle = environment
+    }
+
+    deinit {
+        mdb_env_close(handle)
+    }
+
+    /// The database `name`, created on first use unless the environment is read-only.
+    public func database(_ name: String, create: Bool = true) throws -> LMDBDatabase {
+        if let dbi = databasesLock.read({ databases[name] }) { return LMDBDatabase(dbi: dbi, name: name) }
+        let dbi: MDB_dbi = try write { transaction in
+            var dbi: MDB_dbi = 0
+            try check(
+                mdb_dbi_open(transaction.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi),
+                "open database \(name) in \(path)")
+            return dbi
+        }
+        databasesLock.write { databases[name] = dbi }
+        return LMDBDatabase(dbi: dbi, name: name)
+    }
+
+    /// Runs `body` in a read-only snapshot. Values read are valid only inside `body`.
+    public func read<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+        while true {
+            let outcome: Result<T, any Error>? = try resizeLock.read { () throws -> Result<T, any Error>? in
+                var transaction: OpaquePointer?
+                let code = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &transaction)
+                if code == MDB_MAP_RESIZED { return nil }
+                try check(code, "begin read transaction in \(path)")
+                defer { mdb_txn_abort(transaction) }
+                return Result { try body(LMDBTransaction(handle: transaction!, environment: self)) }
+            }
+            if let outcome { return try outcome.get() }
+            try adoptGrownMap()
+        }
+    }
+
+    /// Runs `body` in the write transaction and commits it. If the map fills up, the
+    /// transaction is aborted, the map doubled, and `body` runs again from the start, so
+    /// `body` must not have effects outside the transaction that a retry would repeat.
+    public func write<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+        while true {
+            let outcome: Result<T, any Error>? = try resizeLock.read { () throws -> Result<T, any Error>? in
+                var transaction: OpaquePointer?
+                let code = mdb_txn_begin(handle, nil, 0, &transaction)
+                if code == MDB_MAP_RESIZED { return nil }
+                try check(code, "begin write transaction in \(path)")
+                let result: T
+                do {
+                    result = try body(LMDBTransaction(handle: transaction!, environment: self))
+                } catch let error as LMDBError where error.isMapFull {
+                    mdb_txn_abort(transaction)
+                    return .failure(error)
+                } catch {
+                    mdb_txn_abort(transaction)
+                    throw error
+                }
+                let commit = mdb_txn_commit(transaction)
+                if commit == MDB_MAP_FULL { return .failure(LMDBError(code: commit, operation: "commit")) }
+                try check(commit, "commit write transaction in \(path)")
+                return .success(result)
+            }
+            switch outcome {
+            case .none:
+                try adoptGrownMap()
+            case .success(let value):
+                return value
+            case .failure:
+                try growMap()
+            }
+        }
+    }
+
+    /// Bytes of the map (the most the data file may grow to before the next doubling).
+    public var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
+    /// Flushes data to disk (only needed if the environment was opened without syncing).
+    public func sync() throws {
+        try check(mdb_env_sync(handle, 1), "sync \(path)")
+    }
+
+    private func growMap() throws {
+        try resizeLock.write {
+            let doubled = mapSize * 2
+            try check(mdb_env_set_mapsize(handle, doubled), "grow map of \(path) to \(doubled) bytes")
+        }
+    }
+
+    private func adoptGrownMap() throws {
+        try resizeLock.write {
+            try check(mdb_env_set_mapsize(handle, 0), "adopt grown map of \(path)")
+        }
+    }
+}
+
+/// A named database (table) of an environment.
+public struct LMDBDatabase: Sendable {
+    let dbi: MDB_dbi
+    public let name: String
+}
+
+/// A pthread read-write lock; readers share, writers exclude.
+final class ReadWriteLock: @unchecked Sendable {
+    private var lock = pthread_rwlock_t()
+
+    init() {
+        pthread_rwlock_init(&lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(&lock)
+    }
+
+    func read<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_rdlock(&lock)
+        defer { pthread_rwlock_unlock(&lock) }
+        return try body()
+    }
+
+    func write<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_wrlock(&lock)
+        defer { pthread_rwlock_unlock(&lock) }
+        return try body()
+    }
+}
+
+extension LMDBEnvironment {
+    private static let registry = EnvironmentRegistry()
+
+    /// The process's one environment for `path`. LMDB forbids opening the same environment
+    /// twice in one process (its locks are per process), so every user in a process shares it.
+    public static func shared(path: String, maxDatabases: Int = 64) throws -> LMDBEnvironment {
+        try registry.environment(path: path, maxDatabases: maxDatabases)
+    }
+}
+
+private final class EnvironmentRegistry: @unchecked Sendable {
+    private struct WeakEnvironment {
+        weak var environment: LMDBEnvironment?
+    }
+
+    private let lock = ReadWriteLock()
+    private var open: [String: WeakEnvironment] = [:]
+
+    func environment(path: String, maxDatabases: Int) throws -> LMDBEnvironment {
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw LMDBError(code: errno, operation: "create directory \(path)")
+        }
+        let key = realpath(path, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? path
+        return try lock.write {
+            if let existing = open[key]?.environment { return existing }
+            let environment = try LMDBEnvironment(path: path, maxDatabases: maxDatabases)
+            open[key] = WeakEnvironment(environment: environment)
+            return environment
+        }
+    }
+}

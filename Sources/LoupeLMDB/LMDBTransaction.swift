@@ -1,0 +1,108 @@
+import CLMDB
+import Foundation
+
+/// A transaction, valid only inside the `read`/`write` closure that received it. Buffers it
+/// returns point into the memory map and are valid only while the transaction is.
+public struct LMDBTransaction {
+    let handle: OpaquePointer
+    let environment: LMDBEnvironment
+
+    /// The value stored under `key`, or nil.
+    public func get(_ database: LMDBDatabase, _ key: some ContiguousBytes) throws -> UnsafeRawBufferPointer? {
+        try key.withUnsafeBytes { keyBytes in
+            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var value = MDB_val()
+            let code = mdb_get(handle, database.dbi, &keyValue, &value)
+            if code == MDB_NOTFOUND { return nil }
+            try check(code, "get from \(database.name)")
+            return UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+        }
+    }
+
+    public func put(_ database: LMDBDatabase, _ key: some ContiguousBytes, _ value: some ContiguousBytes, append: Bool = false) throws {
+        try key.withUnsafeBytes { keyBytes in
+            try value.withUnsafeBytes { valueBytes in
+                var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var dataValue = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                try check(
+                    mdb_put(handle, database.dbi, &keyValue, &dataValue, append ? UInt32(MDB_APPEND) : 0),
+                    "put into \(database.name)")
+            }
+        }
+    }
+
+    /// Removes `key`; returns whether it was there.
+    @discardableResult
+    public func delete(_ database: LMDBDatabase, _ key: some ContiguousBytes) throws -> Bool {
+        try key.withUnsafeBytes { keyBytes in
+            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            let code = mdb_del(handle, database.dbi, &keyValue, nil)
+            if code == MDB_NOTFOUND { return false }
+            try check(code, "delete from \(database.name)")
+            return true
+        }
+    }
+
+    /// Number of entries in the database.
+    public func count(_ database: LMDBDatabase) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, database.dbi, &stat), "stat \(database.name)")
+        return stat.ms_entries
+    }
+
+    public func cursor(_ database: LMDBDatabase) throws -> LMDBCursor {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, database.dbi, &cursor), "open cursor on \(database.name)")
+        return LMDBCursor(handle: cursor!, database: database)
+    }
+}
+
+/// A position in a database, ordered by key (bytewise). Close it before the transaction ends.
+public final class LMDBCursor {
+    public typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+
+    private let handle: OpaquePointer
+    private let database: LMDBDatabase
+
+    init(handle: OpaquePointer, database: LMDBDatabase) {
+        self.handle = handle
+        self.database = database
+    }
+
+    deinit {
+        mdb_cursor_close(handle)
+    }
+
+    public func first() throws -> Entry? { try move(MDB_FIRST) }
+    public func last() throws -> Entry? { try move(MDB_LAST) }
+    public func next() throws -> Entry? { try move(MDB_NEXT) }
+    public func previous() throws -> Entry? { try move(MDB_PREV) }
+
+    /// The first entry whose key is greater than or equal to `key`.
+    public func seek(atOrAfter key: some ContiguousBytes) throws -> Entry? {
+        try key.withUnsafeBytes { keyBytes in
+            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var value = MDB_val()
+            let code = mdb_cursor_get(handle, &keyValue, &value, MDB_SET_RANGE)
+            if code == MDB_NOTFOUND { return nil }
+            try check(code, "seek in \(database.name)")
+            return (UnsafeRawBufferPointer(start: keyValue.mv_data, count: keyValue.mv_size),
+                    UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+        }
+    }
+
+    /// Deletes the entry at the cursor; the cursor then stands before the next entry.
+    public func deleteCurrent() throws {
+        try check(mdb_cursor_del(handle, 0), "delete at cursor in \(database.name)")
+    }
+
+    private func move(_ operation: MDB_cursor_op) throws -> Entry? {
+        var keyValue = MDB_val()
+        var value = MDB_val()
+        let code = mdb_cursor_get(handle, &keyValue, &value, operation)
+        if code == MDB_NOTFOUND { return nil }
+        try check(code, "move cursor in \(database.name)")
+        return (UnsafeRawBufferPointer(start: keyValue.mv_data, count: keyValue.mv_size),
+                UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import LoupeLMDB
+
+/// Appends to the embedded log. Records are buffered and written in one LMDB transaction per
+/// `flush` (or whenever the buffer reaches `batchRecords`), which is what makes appends cheap:
+/// one fsync per batch, not per record.
+final class EmbeddedProducer: LogProducer {
+    private struct Pending {
+        var topic: StoredTopic
+        var partition: Int32
+        var key: [UInt8]?
+        var value: [UInt8]
+        var timestamp: Int64
+    }
+
+    static let batchRecords = 16_384
+    static let batchBytes = 16 << 20
+
+    private let log: EmbeddedLog
+    private let notifier: AppendNotifier
+    private var topics: [String: StoredTopic] = [:]
+    private var pending: [Pending] = []
+    private var pendingBytes = 0
+    private var closed = false
+
+    init(log: EmbeddedLog) {
+        self.log = log
+        notifier = AppendNotifier(directory: log.directory)
+    }
+
+    func send(topic: String, key: [UInt8]?, value: [UInt8], timestamp: Int64) throws {
+        guard !closed else { throw LogError("send on a closed producer") }
+        let stored = try topicInfo(topic)
+        let partition = key.map { Murmur2.partition(for: $0, partitions: stored.spec.partitions) }
+            ?? Int32(pending.count % stored.spec.partitions)
+        pending.append(Pending(topic: stored, partition: partition, key: key, value: value, timestamp: timestamp))
+        pendingBytes += value.count + (key?.count ?? 0) + 32
+        if pending.count >= Self.batchRecords || pendingBytes >= Self.batchBytes {
+            try flush()
+        }
+    }
+
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        do {
+            try log.environment.write { transaction in
+                var states: [[UInt8]: EmbeddedLayout.PartitionState] = [:]
+                var encoded: [UInt8] = []
+                for record in batch {
+                    let partitionKey = EmbeddedLayout.partitionKey(topic: record.topic.id, partition: record.partition)
+                    var state = try states[partitionKey]
+                        ?? log.partitionState(topic: record.topic.id, partition: record.partition, in: transaction)
+                    let offset = state.nextOffset
+                    EmbeddedLayout.encodeRecord(timestamp: record.timestamp, key: record.key, value: record.value, into: &encoded)
+                    try transaction.put(
+                        log.tables.records,
+                        EmbeddedLayout.recordKey(topic: record.topic.id, partition: record.partition, offset: offset), encoded)
+                    if record.timestamp > state.maxTimestamp {
+                        state.maxTimestamp = record.timestamp
+                        try transaction.put(
+                            log.tables.times,
+                            EmbeddedLayout.timeKey(topic: record.topic.id, partition: record.partition, timestamp: record.timestamp, offset: offset),
+                            [UInt8]())
+                    }
+                    state.nextOffset = offset + 1
+                    states[partitionKey] = state
+                }
+                for (key, state) in states {
+                    try transaction.put(log.tables.partitions, key, state.encoded)
+                }
+            }
+        } catch {
+            throw LogError("writing \(batch.count) records to \(log.description) failed: \(error)")
+        }
+        pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+        try notifier.notify()
+        try EmbeddedCleaner(log: log).runIfDue(now: Self.now())
+    }
+
+    func close() throws {
+        guard !closed else { return }
+        try flush()
+        closed = true
+    }
+
+    private func topicInfo(_ name: String) throws -> StoredTopic {
+        if let stored = topics[name] { return stored }
+        let stored = try log.environment.read { transaction in try log.requireTopic(name, in: transaction) }
+        topics[name] = stored
+        return stored
+    }
+
+    static func now() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}

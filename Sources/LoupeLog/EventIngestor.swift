@@ -1,0 +1,94 @@
+import LoupeEvents
+
+/// The one way untrusted events enter the log (`loupe produce`, `POST /v1/events`): each input
+/// is validated; a valid event is re-encoded canonically and sent to its topic, keyed by its
+/// key; an invalid one goes to `dead-letter` with the reason. Nothing is dropped, and the
+/// counts say what happened to every input.
+public final class EventIngestor {
+    public struct Summary: Sendable, Equatable {
+        public var accepted: [Topic: Int] = [:]
+        public var rejected: [EventValidationError.Code: Int] = [:]
+
+        public init() {}
+
+        public var acceptedCount: Int { accepted.values.reduce(0, +) }
+        public var rejectedCount: Int { rejected.values.reduce(0, +) }
+    }
+
+    private let producer: any LogProducer
+    private let source: String
+    private let topic: Topic?
+    private let clock: @Sendable () -> Int64
+    public private(set) var summary = Summary()
+    private var writer = JSONWriter(capacity: 512)
+
+    /// - Parameters:
+    ///   - source: who is ingesting, recorded in dead-letter records (`produce`, `http`).
+    ///   - topic: when set, every input must be an event of this topic (`wrong_topic` otherwise).
+    ///   - clock: epoch milliseconds, for the timestamps of dead-letter records.
+    public init(producer: any LogProducer, source: String, topic: Topic? = nil, clock: @escaping @Sendable () -> Int64) {
+        self.producer = producer
+        self.source = source
+        self.topic = topic
+        self.clock = clock
+    }
+
+    /// Validates one input and sends it to its topic or to dead-letter.
+    /// `location` says where the input came from (`stdin:42`), for the dead-letter record.
+    /// Throws only when the log itself fails; bad input is never an error here.
+    @discardableResult
+    public func ingest(_ bytes: UnsafeBufferPointer<UInt8>, location: String) throws -> Result<Event, EventValidationError> {
+        let event: Event
+        do {
+            event = try EventCodec.decode(bytes, topic: topic)
+        } catch {
+            try deadLetter(bytes, error: error, location: location)
+            return .failure(error)
+        }
+        writer = JSONWriter(capacity: bytes.count + 64)
+        EventCodec.encode(event, into: &writer)
+        try producer.send(topic: event.topic.rawValue, key: Array(event.key.utf8), value: writer.bytes, timestamp: event.timestamp)
+        summary.accepted[event.topic, default: 0] += 1
+        return .success(event)
+    }
+
+    @discardableResult
+    public func ingest(_ bytes: [UInt8], location: String) throws -> Result<Event, EventValidationError> {
+        try bytes.withUnsafeBufferPointer { try ingest($0, location: location) }
+    }
+
+    /// Sends everything ingested so far durably to the log.
+    public func flush() throws {
+        try producer.flush()
+    }
+
+    private func deadLetter(_ bytes: UnsafeBufferPointer<UInt8>, error: EventValidationError, location: String) throws {
+        let intendedTopic = topic?.rawValue ?? Self.intendedTopic(of: bytes)
+        let record = DeadLetter(
+            rejecting: bytes, error: error, source: source, sourceTopic: intendedTopic, location: location,
+            eventId: "dl-\(source)-\(Self.fingerprint(bytes, location))", timestamp: clock())
+        let event = Event.deadLetter(record)
+        try producer.send(
+            topic: Topic.deadLetter.rawValue, key: Array(event.key.utf8), value: EventCodec.encode(event), timestamp: record.timestamp)
+        summary.rejected[error.code, default: 0] += 1
+    }
+
+    /// The topic an invalid input was probably meant for, from its `type`, when it parses.
+    private static func intendedTopic(of bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count <= EventCodec.maximumEventBytes,
+            case .object(let object)? = try? JSONParser.parse(bytes),
+            case .string(let type)? = object["type"]
+        else { return nil }
+        return Event.topicOfType[type]?.rawValue
+    }
+
+    /// FNV-1a over location and payload: the same bad input from the same place gets the same
+    /// dead-letter id, so re-running an import does not look like new failures.
+    private static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>, _ location: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in location.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
