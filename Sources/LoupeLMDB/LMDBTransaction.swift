@@ -1,5 +1,5 @@
 import CLMDB
-import Foundation
+
 
 /// A transaction, valid only inside the `read`/`write` closure that received it. Buffers it
 /// returns point into the memory map and are valid only while the transaction is.
@@ -8,7 +8,7 @@ public struct LMDBTransaction {
     let environment: LMDBEnvironment
 
     /// The value stored under `key`, or nil.
-    public func get(_ database: LMDBDatabase, _ key: some ContiguousBytes) throws -> UnsafeRawBufferPointer? {
+    public func get(_ database: LMDBDatabase, _ key: [UInt8]) throws -> UnsafeRawBufferPointer? {
         try key.withUnsafeBytes { keyBytes in
             var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             var value = MDB_val()
@@ -19,7 +19,7 @@ public struct LMDBTransaction {
         }
     }
 
-    public func put(_ database: LMDBDatabase, _ key: some ContiguousBytes, _ value: some ContiguousBytes, append: Bool = false) throws {
+    public func put(_ database: LMDBDatabase, _ key: [UInt8], _ value: [UInt8], append: Bool = false) throws {
         try key.withUnsafeBytes { keyBytes in
             try value.withUnsafeBytes { valueBytes in
                 var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
@@ -33,7 +33,7 @@ public struct LMDBTransaction {
 
     /// Removes `key`; returns whether it was there.
     @discardableResult
-    public func delete(_ database: LMDBDatabase, _ key: some ContiguousBytes) throws -> Bool {
+    public func delete(_ database: LMDBDatabase, _ key: [UInt8]) throws -> Bool {
         try key.withUnsafeBytes { keyBytes in
             var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             let code = mdb_del(handle, database.dbi, &keyValue, nil)
@@ -79,7 +79,7 @@ public final class LMDBCursor {
     public func previous() throws -> Entry? { try move(MDB_PREV) }
 
     /// The first entry whose key is greater than or equal to `key`.
-    public func seek(atOrAfter key: some ContiguousBytes) throws -> Entry? {
+    public func seek(atOrAfter key: [UInt8]) throws -> Entry? {
         try key.withUnsafeBytes { keyBytes in
             var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             var value = MDB_val()

@@ -1,5 +1,101 @@
 import ArgumentParser
+import Foundation
+import LoupeBench
+import LoupeEvents
+import LoupeLog
+import LoupeWorld
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Not yet implemented.")
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Loupe's throughput (figures go to docs/benchmarks.md).",
+        subcommands: [LogThroughput.self]
+    )
+
+    struct LogThroughput: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "log",
+            abstract: "Events per second through each log backend, produce and consume.",
+            discussion: """
+                Generates a synthetic world (not timed), then produces its events through \
+                `EventIngestor` (validation and canonical JSON encoding, as `loupe produce`) and \
+                consumes them back with JSON decoding and validation. The embedded log is \
+                measured in a fresh temporary directory; Kafka (with --brokers) in fresh topics \
+                under a unique `bench-…` prefix.
+
+                Example:
+                  loupe bench log --events 1000000 --brokers 127.0.0.1:9092
+                """
+        )
+
+        enum Backend: String, ExpressibleByArgument, CaseIterable {
+            case embedded, kafka, both
+        }
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "How many events to produce and consume.")
+        var events = 1_000_000
+
+        @Option(help: "embedded, kafka or both (default: both with --brokers, else embedded).")
+        var backend: Backend?
+
+        @Option(help: "Seed of the generated world.")
+        var seed: UInt64 = 42
+
+        func validate() throws {
+            guard events >= 1_000 else { throw ValidationError("--events must be at least 1000") }
+            if backend == .kafka || backend == .both, global.brokers == nil {
+                throw ValidationError("--backend \(backend!.rawValue) needs --brokers")
+            }
+        }
+
+        func run() throws {
+            let settings = try global.loadConfiguration().log
+            let chosen = backend ?? (settings.brokers == nil ? .embedded : .both)
+
+            let progress = ProgressReporter("generate", total: events)
+            let world = try SyntheticWorld(WorldConfiguration(seed: seed, users: max(2_000, events / 50), items: 2_000, events: events))
+            var lines: [[UInt8]] = []
+            lines.reserveCapacity(events)
+            var bytes = 0
+            for event in world.events() {
+                let line = EventCodec.encode(event)
+                bytes += line.count
+                lines.append(line)
+                progress.update(lines.count)
+            }
+            progress.finish()
+            print("bench log: \(events) events, \(bytes / 1_000_000) MB of JSON (mean \(bytes / events) bytes), seed \(seed)")
+            print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
+
+            var results: [LogBenchmark.Result] = []
+            if chosen == .embedded || chosen == .both {
+                let directory = NSTemporaryDirectory() + "loupe-bench-\(UUID().uuidString)"
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                results.append(try measure(try EmbeddedLog(directory: directory), lines))
+            }
+            if chosen == .kafka || chosen == .both, let brokers = settings.brokers {
+                let prefix = "bench-\(UUID().uuidString.prefix(8).lowercased())."
+                let kafka = NamespacedLog(try KafkaLog(brokers: brokers, properties: settings.kafka), prefix: prefix)
+                results.append(try measure(kafka, lines))
+            }
+            print("")
+            print("backend".padding(toLength: 44, withPad: " ", startingAt: 0) + "produce events/s   consume events/s")
+            for result in results {
+                let name = result.backend.padding(toLength: 44, withPad: " ", startingAt: 0)
+                let produce = String(Int(result.produceRate)).padding(toLength: 19, withPad: " ", startingAt: 0)
+                print("\(name)\(produce)\(Int(result.consumeRate))")
+            }
+        }
+
+        private func measure(_ log: any EventLog, _ lines: [[UInt8]]) throws -> LogBenchmark.Result {
+            _ = try log.apply(TopicDefinitions.builtIn)
+            let progress = ProgressReporter("bench \(log.description)", total: lines.count)
+            let result = try LogBenchmark.run(log: log, lines: lines) { _, done in progress.update(done) }
+            progress.finish()
+            FileHandle.standardError.write(
+                Data("\(log.description): produce \(Int(result.produceRate))/s (\(String(format: "%.2f", result.produceSeconds)) s), consume \(Int(result.consumeRate))/s (\(String(format: "%.2f", result.consumeSeconds)) s)\n".utf8))
+            return result
+        }
+    }
 }

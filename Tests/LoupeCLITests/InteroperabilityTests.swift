@@ -41,7 +41,7 @@ import Testing
 
     @Test func loupeReadsWhatKcatProduces() throws {
         let (log, brokers, prefix) = try Self.kafkaSetup()
-        try LoupeProcess.run(log + ["topics", "apply"])
+        try LoupeProcess.run(["topics", "apply"] + log)
         let lines = try LoupeProcess.run(["generate", "--events", "2000", "--seed", "3", "--items", "50"]).lines
         let interactions = try lines.map { try EventCodec.decode(Array($0.utf8)) }.filter { $0.topic == .interactions }
         #expect(interactions.count > 500)
@@ -53,7 +53,7 @@ import Testing
             ["-b", brokers, "-P", "-t", prefix + "interactions", "-K", "\t", "-X", "partitioner=murmur2_random"],
             stdin: Data(input.utf8))
 
-        let tailed = try LoupeProcess.run(log + ["tail", "--topic", "interactions", "--from-beginning", "--until-end", "--metadata"]).lines
+        let tailed = try LoupeProcess.run(["tail", "--topic", "interactions", "--from-beginning", "--until-end", "--metadata"] + log).lines
         #expect(tailed.count == interactions.count)
         var received: [String: Event] = [:]
         for line in tailed {
@@ -74,9 +74,9 @@ import Testing
 
     @Test func kcatReadsWhatLoupeProduces() throws {
         let (log, brokers, prefix) = try Self.kafkaSetup()
-        try LoupeProcess.run(log + ["topics", "apply"])
+        try LoupeProcess.run(["topics", "apply"] + log)
         let generated = try LoupeProcess.run(["generate", "--events", "2000", "--seed", "4", "--items", "50"])
-        try LoupeProcess.run(log + ["produce"], stdin: generated.stdout)
+        try LoupeProcess.run(["produce"] + log, stdin: generated.stdout)
         let expected = try generated.lines.map { try EventCodec.decode(Array($0.utf8)) }.filter { $0.topic == .interactions }
 
         let output = try Self.kcat(["-b", brokers, "-C", "-t", prefix + "interactions", "-e", "-q", "-f", "%p\t%k\t%s\n"])
@@ -95,7 +95,7 @@ import Testing
 
     @Test func processesShareTheEmbeddedLog() throws {
         let log = try LoupeProcess.isolatedLog(.embedded)
-        try LoupeProcess.run(log + ["topics", "apply"])
+        try LoupeProcess.run(["topics", "apply"] + log)
         let first = try LoupeProcess.run(["generate", "--events", "3000", "--seed", "11", "--items", "100"])
         // The second world's catalog would upsert the same item ids; leave it out so that
         // compaction of the catalog topic cannot change the count.
@@ -107,7 +107,7 @@ import Testing
         // A reader waiting for records, started before any writer.
         let reader = Process()
         reader.executableURL = URL(fileURLWithPath: LoupeProcess.binary)
-        reader.arguments = log + ["tail", "--topic", "catalog", "--from-beginning", "--max", "100"]
+        reader.arguments = ["tail", "--topic", "catalog", "--from-beginning", "--max", "100"] + log
         let readerOutput = Pipe()
         reader.standardOutput = readerOutput
         try reader.run()
@@ -116,7 +116,7 @@ import Testing
         let writers = [first, second].map { generated in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: LoupeProcess.binary)
-            process.arguments = log + ["produce"]
+            process.arguments = ["produce"] + log
             let input = Pipe()
             process.standardInput = input
             process.standardError = Pipe()
@@ -137,7 +137,7 @@ import Testing
 
         var total = 0
         for topic in Topic.allCases {
-            total += try LoupeProcess.run(log + ["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"]).lines.count
+            total += try LoupeProcess.run(["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"] + log).lines.count
         }
         #expect(total == expected)
     }

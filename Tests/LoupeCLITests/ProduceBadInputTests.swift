@@ -39,7 +39,7 @@ import Testing
     @Test(arguments: LoupeProcess.Backend.allCases)
     func exactlyTheValidLinesReachTheirTopics(backend: LoupeProcess.Backend) throws {
         let log = try LoupeProcess.isolatedLog(backend)
-        try LoupeProcess.run(log + ["topics", "apply"])
+        try LoupeProcess.run(["topics", "apply"] + log)
         let generated = try LoupeProcess.run(["generate", "--events", "9000", "--seed", "7", "--users", "300", "--items", "200"]).lines
         #expect(generated.count == 9000)
 
@@ -63,12 +63,12 @@ import Testing
         let file = NSTemporaryDirectory() + "loupe-bad-\(UUID().uuidString).jsonl"
         try input.write(to: URL(fileURLWithPath: file))
 
-        let produced = try LoupeProcess.run(log + ["produce", "--file", file])
+        let produced = try LoupeProcess.run(["produce", "--file", file] + log)
         #expect(produced.stderr.contains("9000 accepted, 1000 rejected"), "\(produced.stderr)")
 
         var seen: [String: Event] = [:]
         for topic in Topic.allCases where topic != .deadLetter {
-            let lines = try LoupeProcess.run(log + ["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"]).lines
+            let lines = try LoupeProcess.run(["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"] + log).lines
             for line in lines {
                 let event = try EventCodec.decode(Array(line.utf8), topic: topic)
                 #expect(seen[event.eventId] == nil, "event \(event.eventId) was delivered twice")
@@ -78,7 +78,7 @@ import Testing
         #expect(seen.count == expectedEvents.count)
         #expect(seen == expectedEvents)
 
-        let deadLetters = try LoupeProcess.run(log + ["tail", "--topic", "dead-letter", "--from-beginning", "--until-end"]).lines
+        let deadLetters = try LoupeProcess.run(["tail", "--topic", "dead-letter", "--from-beginning", "--until-end"] + log).lines
         var rejected: [Int: String] = [:]
         for line in deadLetters {
             guard case .deadLetter(let record) = try EventCodec.decode(Array(line.utf8)) else {

@@ -116,10 +116,10 @@ enum EmbeddedLayout {
         var position = 12
         var key: [UInt8]?
         if keyLength >= 0 {
-            key = Array(buffer[position..<position + keyLength])
+            key = Array(UnsafeRawBufferPointer(rebasing: buffer[position..<position + keyLength]))
             position += keyLength
         }
-        return (timestamp, key, Array(buffer[position...]))
+        return (timestamp, key, Array(UnsafeRawBufferPointer(rebasing: buffer[position...])))
     }
 
     static func recordTimestamp(_ buffer: UnsafeRawBufferPointer) -> Int64 {
@@ -129,7 +129,7 @@ enum EmbeddedLayout {
     /// The key bytes of a stored record, for compaction.
     static func recordKeyBytes(_ buffer: UnsafeRawBufferPointer) -> [UInt8]? {
         let keyLength = Int(readLittleEndian(Int32.self, buffer, at: 8))
-        return keyLength >= 0 ? Array(buffer[12..<12 + keyLength]) : nil
+        return keyLength >= 0 ? Array(UnsafeRawBufferPointer(rebasing: buffer[12..<12 + keyLength])) : nil
     }
 }
 

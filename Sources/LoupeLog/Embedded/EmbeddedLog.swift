@@ -50,7 +50,7 @@ public final class EmbeddedLog: EventLog {
                 }
                 let stored = StoredTopic(id: UInt32(nextId), spec: spec)
                 nextId += 1
-                try transaction.put(tables.topics, Array(spec.name.utf8), try JSONEncoder().encode(stored))
+                try transaction.put(tables.topics, Array(spec.name.utf8), Array(try JSONEncoder().encode(stored)))
                 for partition in 0..<spec.partitions {
                     try transaction.put(
                         tables.partitions, EmbeddedLayout.partitionKey(topic: stored.id, partition: Int32(partition)),

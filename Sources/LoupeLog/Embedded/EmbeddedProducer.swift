@@ -6,7 +6,7 @@ import LoupeLMDB
 /// one fsync per batch, not per record.
 final class EmbeddedProducer: LogProducer {
     private struct Pending {
-        var topic: StoredTopic
+        var topic: UInt32
         var partition: Int32
         var key: [UInt8]?
         var value: [UInt8]
@@ -33,7 +33,7 @@ final class EmbeddedProducer: LogProducer {
         let stored = try topicInfo(topic)
         let partition = key.map { Murmur2.partition(for: $0, partitions: stored.spec.partitions) }
             ?? Int32(pending.count % stored.spec.partitions)
-        pending.append(Pending(topic: stored, partition: partition, key: key, value: value, timestamp: timestamp))
+        pending.append(Pending(topic: stored.id, partition: partition, key: key, value: value, timestamp: timestamp))
         pendingBytes += value.count + (key?.count ?? 0) + 32
         if pending.count >= Self.batchRecords || pendingBytes >= Self.batchBytes {
             try flush()
@@ -45,28 +45,29 @@ final class EmbeddedProducer: LogProducer {
         let batch = pending
         do {
             try log.environment.write { transaction in
-                var states: [[UInt8]: EmbeddedLayout.PartitionState] = [:]
+                var states: [UInt64: EmbeddedLayout.PartitionState] = [:]
                 var encoded: [UInt8] = []
                 for record in batch {
-                    let partitionKey = EmbeddedLayout.partitionKey(topic: record.topic.id, partition: record.partition)
-                    var state = try states[partitionKey]
-                        ?? log.partitionState(topic: record.topic.id, partition: record.partition, in: transaction)
+                    let partitionId = UInt64(record.topic) << 32 | UInt64(UInt32(bitPattern: record.partition))
+                    var state = try states[partitionId]
+                        ?? log.partitionState(topic: record.topic, partition: record.partition, in: transaction)
                     let offset = state.nextOffset
                     EmbeddedLayout.encodeRecord(timestamp: record.timestamp, key: record.key, value: record.value, into: &encoded)
                     try transaction.put(
-                        log.tables.records,
-                        EmbeddedLayout.recordKey(topic: record.topic.id, partition: record.partition, offset: offset), encoded)
+                        log.tables.records, EmbeddedLayout.recordKey(topic: record.topic, partition: record.partition, offset: offset),
+                        encoded)
                     if record.timestamp > state.maxTimestamp {
                         state.maxTimestamp = record.timestamp
                         try transaction.put(
                             log.tables.times,
-                            EmbeddedLayout.timeKey(topic: record.topic.id, partition: record.partition, timestamp: record.timestamp, offset: offset),
+                            EmbeddedLayout.timeKey(topic: record.topic, partition: record.partition, timestamp: record.timestamp, offset: offset),
                             [UInt8]())
                     }
                     state.nextOffset = offset + 1
-                    states[partitionKey] = state
+                    states[partitionId] = state
                 }
-                for (key, state) in states {
+                for (partitionId, state) in states {
+                    let key = EmbeddedLayout.partitionKey(topic: UInt32(partitionId >> 32), partition: Int32(bitPattern: UInt32(truncatingIfNeeded: partitionId)))
                     try transaction.put(log.tables.partitions, key, state.encoded)
                 }
             }
