@@ -28,7 +28,7 @@ let package = Package(
         ),
         .target(
             name: "LoupeLog",
-            dependencies: ["LoupeEvents", "LoupeLMDB", "LoupeConfig", "CRdKafka"],
+            dependencies: ["LoupeEvents", "LoupeLMDB", "LoupeConfig", "CRdKafka", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(name: "LoupeWorld", dependencies: ["LoupeEvents"], swiftSettings: strict),
@@ -49,7 +49,7 @@ let package = Package(
 
         .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents"], swiftSettings: strict),
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
-        .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(name: "LoupeConfigTests", dependencies: ["LoupeConfig"], swiftSettings: strict),
         .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents"], swiftSettings: strict),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "loupe"], swiftSettings: strict),

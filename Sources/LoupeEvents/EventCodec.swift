@@ -20,7 +20,22 @@ public enum EventCodec {
             }
             throw EventValidationError(.invalidJSON, error.description)
         }
-        return try decode(value, topic: topic)
+        let event = try decode(value, topic: topic)
+        // The canonical encoding is what the log stores, so it must fit too. It can be longer
+        // than the input (`8e15` becomes `8000000000000000`, `\b` becomes `\u0008`), but by less
+        // than five times, so only large inputs need the check.
+        if bytes.count > maximumEventBytes / 5 {
+            let canonicalBytes = encode(event).count
+            if canonicalBytes > maximumEventBytes {
+                throw EventValidationError(
+                    .tooLarge, "the canonical encoding is \(canonicalBytes) bytes; the limit is \(maximumEventBytes)")
+            }
+        }
+        return event
+    }
+
+    public static func decode(_ bytes: [UInt8], topic: Topic? = nil) throws(EventValidationError) -> Event {
+        try bytes.withUnsafeBufferPointer { buffer throws(EventValidationError) -> Event in try decode(buffer, topic: topic) }
     }
 
     public static func decode(_ bytes: some Collection<UInt8>, topic: Topic? = nil) throws(EventValidationError) -> Event {

@@ -9,7 +9,7 @@ public enum LogFactory {
 
     private static func openBackend(_ settings: LogSettings) throws -> any EventLog {
         if let brokers = settings.brokers {
-            throw LogError("Kafka backend pending (\(brokers))")
+            return try KafkaLog(brokers: brokers, properties: settings.kafka)
         }
         return try EmbeddedLog(directory: settings.data)
     }

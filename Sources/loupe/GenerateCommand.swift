@@ -20,9 +20,12 @@ struct Generate: ParsableCommand {
             face-shape × style affinity part-way through, to exercise drift detection. \
             docs/synthetic-world.md describes the model and the truth file.
 
+            A summary goes to standard error, with progress while it runs when standard error \
+            is a terminal.
+
             Examples:
               loupe generate --events 10000 --seed 1 | loupe produce
-              loupe generate --events 1000000 --drift-at 500000 --out world.jsonl --truth truth.jsonl
+              loupe generate --drift-at 50000 --out world.jsonl --truth truth.jsonl
             """
     )
 

@@ -27,14 +27,23 @@ public struct Context: Sendable, Equatable, Hashable {
     }
 
     /// Letters, digits and hyphens, starting with a 2–3 letter language: `en`, `en-GB`, `pt-BR`.
+    /// Checked on the UTF-8 bytes: a language tag is ASCII, and this runs for every event.
     static func isLocale(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard let language = parts.first, (2...3).contains(language.count),
-            language.allSatisfy({ $0.isASCII && $0.isLetter })
-        else { return false }
-        return parts.dropFirst().allSatisfy { part in
-            (1...8).contains(part.count) && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        var partLength = 0
+        var partIndex = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "-") {
+                guard partIndex == 0 ? (2...3).contains(partLength) : (1...8).contains(partLength) else { return false }
+                partIndex += 1
+                partLength = 0
+                continue
+            }
+            let isLetter = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+            let isDigit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            guard isLetter || (isDigit && partIndex > 0) else { return false }
+            partLength += 1
         }
+        return partIndex == 0 ? (2...3).contains(partLength) : (1...8).contains(partLength)
     }
 
     func write(to writer: inout JSONWriter) {

@@ -1,8 +1,9 @@
 /// Input that was rejected, with the reason: topic `dead-letter`, key = the source topic.
 ///
 /// Nothing is dropped silently: every rejected input becomes one of these. The payload is kept
-/// as text when it is valid UTF-8 and as base64 otherwise; payloads above `maximumPayloadBytes`
-/// keep their first bytes, with `payloadTruncated` set and the original size in `payloadBytes`.
+/// as text when it is valid UTF-8 and as base64 otherwise; payloads that do not fit (at most
+/// `maximumPayloadBytes`, and the whole record within `EventCodec.maximumEventBytes`) keep their
+/// first bytes, with `payloadTruncated` set and the original size in `payloadBytes`.
 public struct DeadLetter: Sendable, Equatable {
     public var eventId: String
     public var timestamp: Int64
@@ -41,24 +42,62 @@ public struct DeadLetter: Sendable, Equatable {
         self.payloadTruncated = payloadTruncated
     }
 
-    /// Wraps rejected raw input, keeping as much of it as the record may carry.
+    /// Wraps rejected raw input, keeping as much of it as the record may carry. The record is
+    /// itself a valid event: text taken from the error is cut to the lengths the decoder allows,
+    /// and the payload to what fits in `EventCodec.maximumEventBytes` once escaped.
     public init(
         rejecting raw: some Collection<UInt8>, error: EventValidationError, source: String, sourceTopic: String?,
         location: String?, eventId: String, timestamp: Int64
     ) {
-        let kept = Array(raw.prefix(Self.maximumPayloadBytes))
-        var text = String(validating: kept, as: UTF8.self)
-        if text == nil, raw.count > Self.maximumPayloadBytes {
-            // The cut may have split a multi-byte character; drop the partial character.
-            for cut in 1...3 where text == nil {
-                text = String(validating: kept.dropLast(cut), as: UTF8.self)
-            }
-        }
         self.init(
             eventId: eventId, timestamp: timestamp, source: source, sourceTopic: sourceTopic,
-            reasonCode: error.code.rawValue, reason: error.message, field: error.field, location: location,
-            payload: text, payloadBase64: text == nil ? Base64.encode(kept) : nil,
-            payloadBytes: raw.count, payloadTruncated: raw.count > Self.maximumPayloadBytes)
+            reasonCode: error.code.rawValue, reason: Self.prefix(error.message, maxBytes: Self.maximumReasonBytes),
+            field: error.field.flatMap { $0.isEmpty ? nil : Self.prefix($0, maxBytes: Self.maximumFieldBytes) },
+            location: location.map { Self.prefix($0, maxBytes: Self.maximumLocationBytes) },
+            payload: nil, payloadBase64: nil, payloadBytes: raw.count, payloadTruncated: false)
+        let bytes = Array(raw)
+        // 24 bytes leave room for `,"payload_base64":""` around the payload.
+        let room = EventCodec.maximumEventBytes - EventCodec.encode(.deadLetter(self)).count - 24
+        let limit = min(bytes.count, Self.maximumPayloadBytes)
+        var end = 0
+        var escaped = 0
+        while end < limit, escaped + JSONWriter.escapedLength(of: bytes[end]) <= room {
+            escaped += JSONWriter.escapedLength(of: bytes[end])
+            end += 1
+        }
+        if end < bytes.count {
+            // Do not cut a multi-byte character in two: back up to its first byte.
+            var backed = 0
+            while backed < 3, end > 0, bytes[end] & 0xC0 == 0x80 {
+                end -= 1
+                backed += 1
+            }
+        }
+        if let text = String(validating: bytes[..<end], as: UTF8.self) {
+            payload = text
+            payloadTruncated = end < bytes.count
+        } else {
+            let kept = min(limit, max(0, room) / 4 * 3)
+            payloadBase64 = Base64.encode(Array(bytes[..<kept]))
+            payloadTruncated = kept < bytes.count
+        }
+    }
+
+    private static let maximumReasonBytes = 4096
+    private static let maximumFieldBytes = 256
+    private static let maximumLocationBytes = 1024
+
+    /// The longest prefix of `text` of at most `maxBytes` UTF-8 bytes that ends between scalars.
+    private static func prefix(_ text: String, maxBytes: Int) -> String {
+        guard text.utf8.count > maxBytes else { return text }
+        var kept = String.UnicodeScalarView()
+        var count = 0
+        for scalar in text.unicodeScalars {
+            count += UTF8.width(scalar)
+            if count > maxBytes { break }
+            kept.append(scalar)
+        }
+        return String(kept)
     }
 
     init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
@@ -67,9 +106,9 @@ public struct DeadLetter: Sendable, Equatable {
         source = try reader.string("source", maxLength: 128)
         sourceTopic = try reader.optionalString("source_topic", maxLength: 249)
         reasonCode = try reader.string("reason_code", maxLength: 64)
-        reason = try reader.string("reason", maxLength: 4096)
-        field = try reader.optionalString("field", maxLength: 256)
-        location = try reader.optionalString("location", maxLength: 1024)
+        reason = try reader.string("reason", maxLength: Self.maximumReasonBytes)
+        field = try reader.optionalString("field", maxLength: Self.maximumFieldBytes)
+        location = try reader.optionalString("location", maxLength: Self.maximumLocationBytes)
         payload = try reader.optional("payload").map { value throws(EventValidationError) -> String in
             guard case .string(let text) = value else {
                 throw EventValidationError(.wrongType, field: "payload", "expected a string, got \(value.typeName)")

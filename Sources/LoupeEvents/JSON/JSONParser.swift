@@ -36,6 +36,10 @@ public struct JSONParser {
         return value
     }
 
+    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) -> JSONValue in try parse(buffer) }
+    }
+
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
         let result: Result<JSONValue, JSONSyntaxError>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(JSONSyntaxError) -> JSONValue in try parse(buffer) }
@@ -112,7 +116,7 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            for field in fields where field.key == key {
+            for field in fields where JSONObject.sameName(field.key, key) {
                 throw JSONSyntaxError(message: "duplicate field \"\(key)\"", offset: keyOffset)
             }
             skipWhitespace()
@@ -168,7 +172,7 @@ public struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                guard let string = String(validating: raw, as: UTF8.self) else {
+                guard let string = Self.string(validatingUTF8: raw) else {
                     throw JSONSyntaxError(message: "invalid UTF-8 in string", offset: start)
                 }
                 index += 1
@@ -188,7 +192,7 @@ public struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                guard let string = String(validating: decoded, as: UTF8.self) else {
+                guard let string = decoded.withUnsafeBufferPointer(Self.string(validatingUTF8:)) else {
                     throw JSONSyntaxError(message: "invalid UTF-8 in string", offset: start)
                 }
                 return string
@@ -250,6 +254,17 @@ public struct JSONParser {
             index += 1
         }
         return value
+    }
+
+    /// The string the bytes encode, or nil if they are not valid UTF-8. ASCII — nearly every
+    /// field name and id — takes a shortcut past the standard library's generic validator.
+    static func string(validatingUTF8 bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        return ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
     }
 
     private static let exactPowersOfTen: [Double] = (0...22).map { exponent in

@@ -44,7 +44,21 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public subscript(key: String) -> JSONValue? {
-        for field in fields where field.key == key { return field.value }
+        for field in fields where Self.sameName(field.key, key) { return field.value }
         return nil
+    }
+
+    /// JSON compares names by their code points, not by Unicode canonical equivalence as
+    /// `String ==` does; comparing the UTF-8 bytes is both the JSON meaning and much faster.
+    static func sameName(_ first: String, _ second: String) -> Bool {
+        guard first.utf8.count == second.utf8.count else { return false }
+        var first = first
+        var second = second
+        return first.withUTF8 { a in
+            second.withUTF8 { b in
+                for index in 0..<a.count where a[index] != b[index] { return false }
+                return true
+            }
+        }
     }
 }

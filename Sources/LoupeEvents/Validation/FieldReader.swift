@@ -4,10 +4,14 @@ struct FieldReader {
     let object: JSONObject
     let path: String
     private var read: [String] = []
+    /// How many of the object's fields the reads found; when it equals the field count, no
+    /// field is unknown and `finish` has nothing to search.
+    private var found = 0
 
     init(_ object: JSONObject, path: String = "") {
         self.object = object
         self.path = path
+        read.reserveCapacity(16)
     }
 
     init(_ value: JSONValue, path: String) throws(EventValidationError) {
@@ -21,10 +25,29 @@ struct FieldReader {
 
     /// The value of `key`, or nil when the field is absent. JSON `null` counts as absent for
     /// optional fields; required fields use `required`.
+    /// Each key is read at most once per object (the decoders are written that way), so
+    /// `found` counts distinct fields.
     mutating func optional(_ key: String) -> JSONValue? {
         read.append(key)
-        guard let value = object[key], value != .null else { return nil }
-        return value
+        guard let value = lookUp(key) else { return nil }
+        found += 1
+        return value == .null ? nil : value
+    }
+
+    /// Where the next field probably is: decoders read fields in schema order, which is the
+    /// order canonical events are written in, so the search usually succeeds at once.
+    private var hint = 0
+
+    private mutating func lookUp(_ key: String) -> JSONValue? {
+        let fields = object.fields
+        for step in 0..<fields.count {
+            let index = (hint + step) % fields.count
+            if JSONObject.sameName(fields[index].key, key) {
+                hint = index + 1
+                return fields[index].value
+            }
+        }
+        return nil
     }
 
     mutating func required(_ key: String) throws(EventValidationError) -> JSONValue {
@@ -36,7 +59,8 @@ struct FieldReader {
 
     /// Fails on the first field that no read asked for.
     func finish() throws(EventValidationError) {
-        for field in object.fields where !read.contains(field.key) {
+        if found == object.fields.count { return }
+        for field in object.fields where !read.contains(where: { JSONObject.sameName($0, field.key) }) {
             throw EventValidationError(.unknownField, field: name(field.key), "field is not part of this event type")
         }
     }

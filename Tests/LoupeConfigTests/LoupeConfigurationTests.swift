@@ -1,0 +1,79 @@
+import Foundation
+import LoupeConfig
+import Testing
+
+@Suite struct LoupeConfigurationTests {
+    @Test func defaultsAreTheSeeds() {
+        let configuration = LoupeConfiguration()
+        #expect(configuration.log.brokers == nil)
+        #expect(configuration.log.data == "./loupe-data")
+        #expect(configuration.model.userEmbeddingDim == 128)
+        #expect(configuration.model.faceEmbeddingDim == 64)
+        #expect(configuration.model.numStyles == 20)
+        #expect(configuration.training.batchSize == 512)
+        #expect(configuration.training.learningRate == 0.001)
+        #expect(configuration.inference.cacheTTL == 3600)
+        #expect(configuration.inference.candidatePoolSize == 1000)
+        #expect(configuration.inference.numRecommendations == 10)
+    }
+
+    @Test func fileOverridesDefaultsAndPassesKafkaPropertiesThrough() throws {
+        let configuration = try LoupeConfiguration.parse(
+            """
+            log:
+              brokers: "k1:9092,k2:9092"
+              topic_prefix: staging.
+              kafka:
+                security.protocol: SASL_SSL
+                sasl.mechanisms: PLAIN
+                message.timeout.ms: 30000
+                enable.ssl.certificate.verification: true
+            model:
+              user_embedding_dim: 64
+            training:
+              learning_rate: 0.01
+            """)
+        #expect(configuration.log.brokers == "k1:9092,k2:9092")
+        #expect(configuration.log.topicPrefix == "staging.")
+        #expect(configuration.log.kafka["security.protocol"] == "SASL_SSL")
+        #expect(configuration.log.kafka["message.timeout.ms"] == "30000")
+        #expect(configuration.log.kafka["enable.ssl.certificate.verification"] == "true")
+        #expect(configuration.model.userEmbeddingDim == 64)
+        #expect(configuration.model.itemEmbeddingDim == 128)
+        #expect(configuration.training.learningRate == 0.01)
+    }
+
+    @Test func emptyBrokersMeansEmbedded() throws {
+        #expect(try LoupeConfiguration.parse("log:\n  brokers: \"\"\n").log.brokers == nil)
+        #expect(try LoupeConfiguration.parse("").log.brokers == nil)
+    }
+
+    @Test(arguments: [
+        ("model:\n  user_embeding_dim: 64\n", "unknown setting model.user_embeding_dim"),
+        ("modle:\n  x: 1\n", "unknown setting modle"),
+        ("model:\n  user_embedding_dim: -3\n", "model.user_embedding_dim must be a positive integer"),
+        ("training:\n  learning_rate: fast\n", "training.learning_rate must be a number"),
+        ("log: [1, 2]\n", "log must be a mapping"),
+        ("log:\n  brokers: [a\n", "not valid YAML"),
+    ])
+    func badSettingsAreReportedByName(yaml: String, message: String) {
+        do {
+            _ = try LoupeConfiguration.parse(yaml)
+            Issue.record("accepted \(yaml)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+    }
+
+    @Test func loadNamesTheFile() throws {
+        let path = NSTemporaryDirectory() + "loupe-config-\(UUID().uuidString).yaml"
+        try "inference:\n  cache_ttl: 0\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try LoupeConfiguration.load(path: path) }
+        do {
+            _ = try LoupeConfiguration.load(path: path)
+        } catch {
+            #expect("\(error)".hasPrefix(path))
+        }
+        #expect(throws: ConfigurationError.self) { try LoupeConfiguration.load(path: path + ".missing") }
+    }
+}
