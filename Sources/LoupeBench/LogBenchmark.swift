@@ -16,6 +16,9 @@ public enum LogBenchmark {
         public var consumeRate: Double { Double(events) / consumeSeconds }
     }
 
+    /// Events per batch, each way: what `loupe produce` validates at once, and a consumer's poll.
+    public static let batchSize = 4096
+
     /// Produces `lines` (JSON events) through `log` and consumes them back.
     /// The topics must exist; records already in them are not read (consumption starts at the
     /// high watermarks taken before producing), so the benchmark can run on a used log.
@@ -31,9 +34,9 @@ public enum LogBenchmark {
         let producer = try log.makeProducer()
         let ingestor = EventIngestor(producer: producer, source: "bench", clock: { 0 })
         let produceStart = ContinuousClock.now
-        for (index, line) in lines.enumerated() {
-            try ingestor.ingest(line, location: "bench:\(index)")
-            if index % 65_536 == 0 { progress("produce", index) }
+        for start in stride(from: 0, to: lines.count, by: batchSize) {
+            try ingestor.ingest(batch: Array(lines[start..<min(lines.count, start + batchSize)]), origin: "bench", firstIndex: start)
+            progress("produce", start)
         }
         try producer.close()
         let produceSeconds = seconds(since: produceStart)
@@ -52,10 +55,15 @@ public enum LogBenchmark {
         var consumed: Int64 = 0
         var bytes = 0
         while consumed < expected {
-            let records = try consumer.poll(maxRecords: 4096, timeout: .seconds(10))
+            let records = try consumer.poll(maxRecords: batchSize, timeout: .seconds(10)).filter { $0.offset < after[$0.topicPartition]! }
             if records.isEmpty { throw LogError("consumer stalled after \(consumed) of \(expected) records from \(log.description)") }
-            for record in records where record.offset < after[record.topicPartition]! {
-                _ = try EventCodec.decode(record.value, topic: Topic(rawValue: record.topic))
+            let decoded = parallelMap(count: records.count) { index in
+                Swift.Result { () throws(EventValidationError) -> Event in
+                    try EventCodec.decode(records[index].value, topic: Topic(rawValue: records[index].topic))
+                }
+            }
+            for (record, outcome) in zip(records, decoded) {
+                _ = try outcome.get()
                 bytes += record.value.count
                 consumed += 1
             }

@@ -20,7 +20,6 @@ public final class EventIngestor {
     private let topic: Topic?
     private let clock: @Sendable () -> Int64
     public private(set) var summary = Summary()
-    private var writer = JSONWriter(capacity: 512)
 
     /// - Parameters:
     ///   - source: who is ingesting, recorded in dead-letter records (`produce`, `http`).
@@ -33,11 +32,38 @@ public final class EventIngestor {
         self.clock = clock
     }
 
-    /// Validates one input and sends it to its topic or to dead-letter.
-    /// `location` says where the input came from (`stdin:42`), for the dead-letter record.
-    /// Throws only when the log itself fails; bad input is never an error here.
+    /// Validates a batch of inputs — on every core — and sends each, in input order, to its
+    /// topic or to dead-letter. Input `i` is located at `origin:(firstIndex + i)` in dead-letter
+    /// records (`stdin:42`). Returns each input's outcome. Throws only when the log itself
+    /// fails; bad input is never an error here.
     @discardableResult
-    public func ingest(_ bytes: UnsafeBufferPointer<UInt8>, location: String) throws -> Result<Event, EventValidationError> {
+    public func ingest(batch inputs: [[UInt8]], origin: String, firstIndex: Int) throws -> [Result<Event, EventValidationError>] {
+        let topic = self.topic
+        let validated = parallelMap(count: inputs.count) { index in
+            Result { () throws(EventValidationError) -> (event: Event, key: [UInt8], value: [UInt8]) in
+                let event = try EventCodec.decode(inputs[index], topic: topic)
+                return (event, Array(event.key.utf8), EventCodec.encode(event))
+            }
+        }
+        var outcomes: [Result<Event, EventValidationError>] = []
+        outcomes.reserveCapacity(inputs.count)
+        for (index, outcome) in validated.enumerated() {
+            switch outcome {
+            case .success(let (event, key, value)):
+                try producer.send(topic: event.topic.rawValue, key: key, value: value, timestamp: event.timestamp)
+                summary.accepted[event.topic, default: 0] += 1
+                outcomes.append(.success(event))
+            case .failure(let error):
+                try deadLetter(inputs[index], error: error, location: "\(origin):\(firstIndex + index)")
+                outcomes.append(.failure(error))
+            }
+        }
+        return outcomes
+    }
+
+    /// Validates one input and sends it to its topic or to dead-letter.
+    @discardableResult
+    public func ingest(_ bytes: [UInt8], location: String) throws -> Result<Event, EventValidationError> {
         let event: Event
         do {
             event = try EventCodec.decode(bytes, topic: topic)
@@ -45,16 +71,10 @@ public final class EventIngestor {
             try deadLetter(bytes, error: error, location: location)
             return .failure(error)
         }
-        writer = JSONWriter(capacity: bytes.count + 64)
-        EventCodec.encode(event, into: &writer)
-        try producer.send(topic: event.topic.rawValue, key: Array(event.key.utf8), value: writer.bytes, timestamp: event.timestamp)
+        try producer.send(
+            topic: event.topic.rawValue, key: Array(event.key.utf8), value: EventCodec.encode(event), timestamp: event.timestamp)
         summary.accepted[event.topic, default: 0] += 1
         return .success(event)
-    }
-
-    @discardableResult
-    public func ingest(_ bytes: [UInt8], location: String) throws -> Result<Event, EventValidationError> {
-        try bytes.withUnsafeBufferPointer { try ingest($0, location: location) }
     }
 
     /// Sends everything ingested so far durably to the log.
@@ -62,7 +82,7 @@ public final class EventIngestor {
         try producer.flush()
     }
 
-    private func deadLetter(_ bytes: UnsafeBufferPointer<UInt8>, error: EventValidationError, location: String) throws {
+    private func deadLetter(_ bytes: [UInt8], error: EventValidationError, location: String) throws {
         let intendedTopic = topic?.rawValue ?? Self.intendedTopic(of: bytes)
         let record = DeadLetter(
             rejecting: bytes, error: error, source: source, sourceTopic: intendedTopic, location: location,
@@ -74,7 +94,7 @@ public final class EventIngestor {
     }
 
     /// The topic an invalid input was probably meant for, from its `type`, when it parses.
-    private static func intendedTopic(of bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    private static func intendedTopic(of bytes: [UInt8]) -> String? {
         guard bytes.count <= EventCodec.maximumEventBytes,
             case .object(let object)? = try? JSONParser.parse(bytes),
             case .string(let type)? = object["type"]
@@ -84,7 +104,7 @@ public final class EventIngestor {
 
     /// FNV-1a over location and payload: the same bad input from the same place gets the same
     /// dead-letter id, so re-running an import does not look like new failures.
-    private static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>, _ location: String) -> String {
+    private static func fingerprint(_ bytes: [UInt8], _ location: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in location.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }

@@ -5,7 +5,10 @@
 /// land in the same partition whether they went through Kafka or the embedded log.
 public enum Murmur2 {
     public static func hash(_ bytes: some Collection<UInt8>) -> Int32 {
-        let data = Array(bytes)
+        hash(Array(bytes))
+    }
+
+    public static func hash(_ data: [UInt8]) -> Int32 {
         let m: UInt32 = 0x5bd1_e995
         let length = data.count
         var h: UInt32 = 0x9747_b28c ^ UInt32(truncatingIfNeeded: length)
@@ -35,6 +38,10 @@ public enum Murmur2 {
 
     /// `(hash & 0x7fffffff) % partitions`, Kafka's `toPositive(murmur2(key)) % numPartitions`.
     public static func partition(for key: some Collection<UInt8>, partitions: Int) -> Int32 {
+        partition(for: Array(key), partitions: partitions)
+    }
+
+    public static func partition(for key: [UInt8], partitions: Int) -> Int32 {
         precondition(partitions > 0, "a topic has at least one partition")
         return Int32((Int(hash(key)) & 0x7fff_ffff) % partitions)
     }

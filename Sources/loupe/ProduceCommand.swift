@@ -27,6 +27,8 @@ struct Produce: ParsableCommand {
     @Option(help: ArgumentHelp("Read events from this file instead of standard input.", valueName: "path"))
     var file: String?
 
+    static let batchSize = 4096
+
     func run() throws {
         let log = try global.openLog()
         let descriptor: Int32
@@ -43,14 +45,29 @@ struct Produce: ParsableCommand {
         let origin = file ?? "stdin"
         let progress = ProgressReporter("produce")
         var blank = 0
+        // Lines are validated in batches (on every core); a batch holds consecutive lines so
+        // that each input's line number is `first + index`.
+        var batch: [[UInt8]] = []
+        var batchFirstLine = 1
+        func ingestBatch() throws {
+            guard !batch.isEmpty else { return }
+            try ingestor.ingest(batch: batch, origin: origin, firstIndex: batchFirstLine)
+            batch.removeAll(keepingCapacity: true)
+        }
         try LineReader(descriptor: descriptor).forEachLine { line, number in
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                try ingestBatch()
                 blank += 1
                 return
             }
-            try ingestor.ingest(line, location: "\(origin):\(number)")
-            progress.update(number)
+            if batch.isEmpty { batchFirstLine = number }
+            batch.append(Array(line))
+            if batch.count == Self.batchSize {
+                try ingestBatch()
+                progress.update(number)
+            }
         }
+        try ingestBatch()
         try producer.close()
         progress.finish()
         FileHandle.standardError.write(Data(Self.report(ingestor.summary, blank: blank, log: log).utf8))

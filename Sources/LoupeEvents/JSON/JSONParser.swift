@@ -104,6 +104,8 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var fields: [JSONObject.Field] = []
+        // Events have about a dozen fields; growing 1→2→4→8→16 would allocate five times.
+        fields.reserveCapacity(12)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1

@@ -48,17 +48,12 @@ public struct JSONObject: Sendable, Equatable {
         return nil
     }
 
-    /// JSON compares names by their code points, not by Unicode canonical equivalence as
-    /// `String ==` does; comparing the UTF-8 bytes is both the JSON meaning and much faster.
+    /// Whether two field names are the same. Lengths are compared first (O(1)), so most
+    /// mismatches cost nothing; equal names — the usual case, since readers look fields up in
+    /// the order they are written — are equal bit for bit and `==` confirms them at once.
+    /// (`==` compares by canonical equivalence; names Loupe looks up are ASCII, for which that
+    /// is byte equality.)
     static func sameName(_ first: String, _ second: String) -> Bool {
-        guard first.utf8.count == second.utf8.count else { return false }
-        var first = first
-        var second = second
-        return first.withUTF8 { a in
-            second.withUTF8 { b in
-                for index in 0..<a.count where a[index] != b[index] { return false }
-                return true
-            }
-        }
+        first.utf8.count == second.utf8.count && first == second
     }
 }

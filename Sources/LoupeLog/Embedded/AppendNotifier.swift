@@ -6,7 +6,8 @@ import Glibc
 /// inotify and sleep in `poll(2)` until it changes or their timeout passes. A reader drains
 /// pending notifications *before* it looks for records, so a commit that lands between its
 /// look and its sleep still wakes it: no busy-spinning and no lost wake-ups.
-final class AppendNotifier {
+/// A producer's notifier is used only by its one writer thread, hence `@unchecked Sendable`.
+final class AppendNotifier: @unchecked Sendable {
     private let path: String
     private var writeDescriptor: Int32 = -1
     private var sequence: UInt64 = 0

@@ -2,10 +2,12 @@ import Foundation
 import LoupeLMDB
 
 /// Appends to the embedded log. Records are buffered and written in one LMDB transaction per
-/// `flush` (or whenever the buffer reaches `batchRecords`), which is what makes appends cheap:
-/// one fsync per batch, not per record.
+/// batch (`batchRecords` records or `batchBytes` bytes, or whatever is pending at `flush`),
+/// which is what makes appends cheap: one fsync per batch, not per record. A full batch is
+/// written on a background thread while the caller goes on preparing the next one; at most one
+/// batch is in flight, and `flush` waits for it, so `flush` still means "durably stored".
 final class EmbeddedProducer: LogProducer {
-    private struct Pending {
+    fileprivate struct Pending {
         var topic: UInt32
         var partition: Int32
         var key: [UInt8]?
@@ -22,6 +24,8 @@ final class EmbeddedProducer: LogProducer {
     private var pending: [Pending] = []
     private var pendingBytes = 0
     private var closed = false
+    private let writer = DispatchQueue(label: "loupe.embedded-producer")
+    private var inFlight: BatchWrite?
 
     init(log: EmbeddedLog) {
         self.log = log
@@ -36,13 +40,72 @@ final class EmbeddedProducer: LogProducer {
         pending.append(Pending(topic: stored.id, partition: partition, key: key, value: value, timestamp: timestamp))
         pendingBytes += value.count + (key?.count ?? 0) + 32
         if pending.count >= Self.batchRecords || pendingBytes >= Self.batchBytes {
-            try flush()
+            try startWrite()
         }
     }
 
     func flush() throws {
+        try startWrite()
+        try finishWrite()
+    }
+
+    /// Hands the pending records to the writer thread, after the previous batch is written.
+    private func startWrite() throws {
         guard !pending.isEmpty else { return }
-        let batch = pending
+        try finishWrite()
+        let write = BatchWrite(batch: pending)
+        let log = self.log
+        let notifier = self.notifier
+        writer.async(group: write.done) { write.run(log, notifier: notifier) }
+        inFlight = write
+        pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+    }
+
+    /// Waits for the batch in flight and reports its error if it failed.
+    private func finishWrite() throws {
+        guard let write = inFlight else { return }
+        write.done.wait()
+        inFlight = nil
+        if let error = write.error { throw error }
+        try EmbeddedCleaner(log: log).runIfDue(now: Self.now())
+    }
+
+    func close() throws {
+        guard !closed else { return }
+        try flush()
+        closed = true
+    }
+
+    deinit {
+        inFlight?.done.wait()
+    }
+
+    private func topicInfo(_ name: String) throws -> StoredTopic {
+        if let stored = topics[name] { return stored }
+        let stored = try log.environment.read { transaction in try log.requireTopic(name, in: transaction) }
+        topics[name] = stored
+        return stored
+    }
+
+    static func now() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}
+
+/// One batch on its way to LMDB. The writer thread sets `error` before it leaves `done`, and
+/// the producer reads it only after waiting on `done`, so the two never touch it at once.
+private final class BatchWrite: @unchecked Sendable {
+    let batch: [EmbeddedProducer.Pending]
+    let done = DispatchGroup()
+    var error: LogError?
+
+    init(batch: [EmbeddedProducer.Pending]) {
+        self.batch = batch
+    }
+
+    /// Writes the batch in one transaction, then wakes the log's readers.
+    func run(_ log: EmbeddedLog, notifier: AppendNotifier) {
         do {
             try log.environment.write { transaction in
                 var states: [UInt64: EmbeddedLayout.PartitionState] = [:]
@@ -71,29 +134,9 @@ final class EmbeddedProducer: LogProducer {
                     try transaction.put(log.tables.partitions, key, state.encoded)
                 }
             }
+            try notifier.notify()
         } catch {
-            throw LogError("writing \(batch.count) records to \(log.description) failed: \(error)")
+            self.error = LogError("writing \(batch.count) records to \(log.description) failed: \(error)")
         }
-        pending.removeAll(keepingCapacity: true)
-        pendingBytes = 0
-        try notifier.notify()
-        try EmbeddedCleaner(log: log).runIfDue(now: Self.now())
-    }
-
-    func close() throws {
-        guard !closed else { return }
-        try flush()
-        closed = true
-    }
-
-    private func topicInfo(_ name: String) throws -> StoredTopic {
-        if let stored = topics[name] { return stored }
-        let stored = try log.environment.read { transaction in try log.requireTopic(name, in: transaction) }
-        topics[name] = stored
-        return stored
-    }
-
-    static func now() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1000)
     }
 }
