@@ -40,11 +40,14 @@ step "the first three interactions, with their partition and offset"
 "$loupe" tail --topic interactions --from-beginning --max 3 --metadata "${log[@]}"
 
 step "what went to dead-letter, and why"
-"$loupe" tail --topic dead-letter --from-beginning --until-end "${log[@]}" |
-    python3 -c 'import json,sys
+"$loupe" tail --topic dead-letter --from-beginning --until-end "${log[@]}" | python3 -c "$(cat <<'PY'
+import json, sys
 for line in sys.stdin:
-    r = json.loads(line)
-    print(f"  {r[\"location\"]}: {r[\"reason_code\"]} {r.get(\"field\") or \"\"} — {r[\"reason\"]}")'
+    record = json.loads(line)
+    field = f" ({record['field']})" if record.get("field") else ""
+    print(f"  {record['location']}: {record['reason_code']}{field}: {record['reason']}")
+PY
+)"
 
 step "per-topic counts, read back with loupe tail"
 total=0
@@ -56,8 +59,10 @@ done
 printf '  %-14s %8d  (%d generated + 3 malformed)\n' "total" "$total" "$events"
 
 step "the ground truth of the world: a few users, their face shape and planted best styles"
-head -4 "$data/truth.jsonl" | tail -3 | python3 -c 'import json,sys
+grep -m 5 '"kind":"user"' "$data/truth.jsonl" | python3 -c "$(cat <<'PY'
+import json, sys
 for line in sys.stdin:
-    u = json.loads(line)
-    if u.get("kind") == "user":
-        print(f"  {u[\"user_id\"]}: {u[\"face_shape\"]:8} best styles {\", \".join(u[\"best_styles\"])}")'
+    user = json.loads(line)
+    print(f"  {user['user_id']}: {user['face_shape']:8} best styles {', '.join(user['best_styles'])}")
+PY
+)"

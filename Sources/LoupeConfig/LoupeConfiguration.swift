@@ -37,33 +37,17 @@ public struct LoupeConfiguration: Sendable, Equatable {
         var configuration = LoupeConfiguration()
         guard let document else { return configuration }
         var root = try Section(document, path: "")
-        if let value = try root.section("log") {
-            var section = value
-            try configuration.log.read(&section)
-            try section.finish()
-        }
-        if let value = try root.section("model") {
-            var section = value
-            try configuration.model.read(&section)
-            try section.finish()
-        }
-        if let value = try root.section("training") {
-            var section = value
-            try configuration.training.read(&section)
-            try section.finish()
-        }
-        if let value = try root.section("inference") {
-            var section = value
-            try configuration.inference.read(&section)
-            try section.finish()
-        }
+        try root.read("log", into: &configuration.log)
+        try root.read("model", into: &configuration.model)
+        try root.read("training", into: &configuration.training)
+        try root.read("inference", into: &configuration.inference)
         try root.finish()
         return configuration
     }
 }
 
 /// Where the log is and how clients reach it.
-public struct LogSettings: Sendable, Equatable {
+public struct LogSettings: Sendable, Equatable, SettingsSection {
     /// Kafka bootstrap servers; nil selects the embedded log.
     public var brokers: String?
     /// Data directory of the embedded log and the state store.
@@ -87,7 +71,7 @@ public struct LogSettings: Sendable, Equatable {
 }
 
 /// The seed's model_config.yaml `model:` section.
-public struct ModelSettings: Sendable, Equatable {
+public struct ModelSettings: Sendable, Equatable, SettingsSection {
     public var userEmbeddingDim = 128
     public var itemEmbeddingDim = 128
     public var faceEmbeddingDim = 64
@@ -118,7 +102,7 @@ public struct ModelSettings: Sendable, Equatable {
 }
 
 /// The seed's `training:` section.
-public struct TrainingSettings: Sendable, Equatable {
+public struct TrainingSettings: Sendable, Equatable, SettingsSection {
     public var batchSize = 512
     public var learningRate = 0.001
     public var weightDecay = 0.01
@@ -137,7 +121,7 @@ public struct TrainingSettings: Sendable, Equatable {
 }
 
 /// The seed's `inference:` section.
-public struct InferenceSettings: Sendable, Equatable {
+public struct InferenceSettings: Sendable, Equatable, SettingsSection {
     public var batchSize = 64
     /// Seconds a cached prediction may be served.
     public var cacheTTL = 3600
@@ -164,6 +148,11 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// A section of the file (`log:`, `model:`, …) that reads its own keys.
+protocol SettingsSection {
+    mutating func read(_ section: inout Section) throws
+}
+
 /// One mapping of the YAML document; remembers which keys were read so that `finish` can
 /// report the rest as unknown.
 struct Section {
@@ -185,6 +174,13 @@ struct Section {
         read.insert(key)
         guard let value = values[key], !(value is NSNull) else { return nil }
         return value
+    }
+
+    /// Reads the sub-mapping `key`, if present, into `settings`, rejecting keys it does not know.
+    mutating func read(_ key: String, into settings: inout some SettingsSection) throws {
+        guard var section = try section(key) else { return }
+        try settings.read(&section)
+        try section.finish()
     }
 
     mutating func section(_ key: String) throws -> Section? {

@@ -68,34 +68,43 @@ struct Bench: ParsableCommand {
             print("bench log: \(events) events, \(bytes / 1_000_000) MB of JSON (mean \(bytes / events) bytes), seed \(seed)")
             print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
 
-            var results: [LogBenchmark.Result] = []
+            var results: [(name: String, target: Int, result: LogBenchmark.Result)] = []
             if chosen == .embedded || chosen == .both {
                 let directory = NSTemporaryDirectory() + "loupe-bench-\(UUID().uuidString)"
                 defer { try? FileManager.default.removeItem(atPath: directory) }
-                results.append(try measure(try EmbeddedLog(directory: directory), lines))
+                results.append(try measure(try EmbeddedLog(directory: directory), lines, name: "embedded", target: 200_000))
             }
             if chosen == .kafka || chosen == .both, let brokers = settings.brokers {
                 let prefix = "bench-\(UUID().uuidString.prefix(8).lowercased())."
                 let kafka = NamespacedLog(try KafkaLog(brokers: brokers, properties: settings.kafka), prefix: prefix)
-                results.append(try measure(kafka, lines))
+                results.append(try measure(kafka, lines, name: "kafka", target: 100_000))
             }
             print("")
-            print("backend".padding(toLength: 44, withPad: " ", startingAt: 0) + "produce events/s   consume events/s")
-            for result in results {
-                let name = result.backend.padding(toLength: 44, withPad: " ", startingAt: 0)
-                let produce = String(Int(result.produceRate)).padding(toLength: 19, withPad: " ", startingAt: 0)
-                print("\(name)\(produce)\(Int(result.consumeRate))")
+            print("backend   produce events/s  consume events/s  target (each way)  produce/target  consume/target")
+            for (name, target, result) in results {
+                let columns = [
+                    name.padding(toLength: 10, withPad: " ", startingAt: 0),
+                    String(Int(result.produceRate)).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    String(Int(result.consumeRate)).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    String(target).padding(toLength: 19, withPad: " ", startingAt: 0),
+                    String(format: "%.2f", result.produceRate / Double(target)).padding(toLength: 16, withPad: " ", startingAt: 0),
+                    String(format: "%.2f", result.consumeRate / Double(target)),
+                ]
+                print(columns.joined())
             }
         }
 
-        private func measure(_ log: any EventLog, _ lines: [[UInt8]]) throws -> LogBenchmark.Result {
+        /// Runs one backend; `target` is the issue's goal for this machine, in events/s each way.
+        private func measure(_ log: any EventLog, _ lines: [[UInt8]], name: String, target: Int) throws -> (
+            name: String, target: Int, result: LogBenchmark.Result
+        ) {
             _ = try log.apply(TopicDefinitions.builtIn)
             let progress = ProgressReporter("bench \(log.description)", total: lines.count)
             let result = try LogBenchmark.run(log: log, lines: lines) { _, done in progress.update(done) }
             progress.finish()
             FileHandle.standardError.write(
                 Data("\(log.description): produce \(Int(result.produceRate))/s (\(String(format: "%.2f", result.produceSeconds)) s), consume \(Int(result.consumeRate))/s (\(String(format: "%.2f", result.consumeSeconds)) s)\n".utf8))
-            return result
+            return (name, target, result)
         }
     }
 }
