@@ -64,14 +64,21 @@ struct Tail: ParsableCommand {
             let count = try log.partitionCount(of: topic)
             try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<Int32(count)).map { (TopicPartition(topic, $0), start) }))
         }
+        // With a group, Kafka assigns partitions asynchronously, so the ends are taken as each
+        // partition arrives in the assignment rather than once at start.
         var ends: [TopicPartition: Int64] = [:]
-        if untilEnd {
-            for partition in consumer.assignment() { ends[partition] = try log.watermarks(partition).high }
-        }
+        let started = ContinuousClock.now
         let output = OutputWriter(descriptor: STDOUT_FILENO, flushEachLine: true)
         var printed = 0
         while true {
-            if untilEnd, ends.allSatisfy({ partition, end in (consumer.position(partition) ?? end) >= end }) { break }
+            if untilEnd {
+                let assigned = consumer.assignment()
+                for partition in assigned where ends[partition] == nil { ends[partition] = try log.watermarks(partition).high }
+                if !assigned.isEmpty, assigned.allSatisfy({ (consumer.position($0) ?? .min) >= ends[$0]! }) { break }
+                if assigned.isEmpty, ContinuousClock.now - started > .seconds(30) {
+                    throw CLIError("no partition of \(topic) was assigned to this consumer within 30 s (group \(group ?? "none"))")
+                }
+            }
             if let max, printed >= max { break }
             let records = try consumer.poll(maxRecords: Swift.min(max.map { $0 - printed } ?? 1000, 1000), timeout: .milliseconds(500))
             for record in records {
