@@ -31,6 +31,7 @@ let package = Package(
             dependencies: ["LoupeEvents", "LoupeLMDB", "LoupeConfig", "CRdKafka", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        .target(name: "LoupeML", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "LoupeWorld", dependencies: ["LoupeEvents"], swiftSettings: strict),
         .target(
             name: "LoupeBench",
@@ -50,6 +51,8 @@ let package = Package(
         .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents"], swiftSettings: strict),
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
         .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .testTarget(
+            name: "LoupeMLTests", dependencies: ["LoupeML"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LoupeConfigTests", dependencies: ["LoupeConfig"], swiftSettings: strict),
         .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents"], swiftSettings: strict),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "loupe"], swiftSettings: strict),

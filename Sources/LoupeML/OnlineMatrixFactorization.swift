@@ -1,0 +1,126 @@
+import CBLAS
+import Glibc
+
+/// Settings of the online model; the learner reads them from configuration.
+public struct OnlineModelSettings: Sendable, Equatable {
+    public var dimension = 64
+    public var learningRate: Float = 0.05
+    /// L2 penalty (λ/2·‖row‖²) on every row an example touches.
+    public var l2: Float = 1e-4
+    /// Negatives sampled per positive example.
+    public var negativeSamples = 5
+    public var epsilon: Float = 1e-8
+
+    public init() {}
+}
+
+/// One observation for the online model: a user, an item, whether the user wanted it
+/// (`label` 1) or not (0), how much it counts, and the sampled negatives to contrast a positive
+/// with (items the user is taken not to want).
+public struct TrainingExample: Sendable, Equatable {
+    public var user: Int
+    public var item: Int
+    public var label: Float
+    public var weight: Float
+    public var negatives: [Int]
+
+    public init(user: Int, item: Int, label: Float, weight: Float, negatives: [Int] = []) {
+        self.user = user
+        self.item = item
+        self.label = label
+        self.weight = weight
+        self.negatives = negatives
+    }
+}
+
+/// Matrix factorisation trained one example at a time: score(u, i) = ⟨uᵤ, vᵢ⟩, logistic loss
+/// on the example and on its negatives (label 0), L2 on the rows touched, and per-row Adagrad
+/// (one accumulator per row: the mean squared gradient), as docs/learning.md derives.
+///
+/// Gradients are taken at the values before the step and applied to every touched row at
+/// once, so an example's update does not depend on the order of its negatives.
+public struct OnlineMatrixFactorization: Sendable {
+    public let settings: OnlineModelSettings
+    public var users: EmbeddingTable
+    public var items: EmbeddingTable
+
+    public init(settings: OnlineModelSettings) {
+        self.settings = settings
+        users = EmbeddingTable(dimension: settings.dimension)
+        items = EmbeddingTable(dimension: settings.dimension)
+    }
+
+    /// Applies one example; returns its loss before the step.
+    @discardableResult
+    public mutating func learn(_ example: TrainingExample) -> Float {
+        let dimension = settings.dimension
+        let l2 = settings.l2
+        let user = Array(users.row(example.user))
+        var userGradient = user.map { $0 * l2 }
+        var itemGradients: [Int: [Float]] = [:]
+        var loss = Float(0)
+
+        var targets = [(example.item, example.label)]
+        for negative in example.negatives where negative != example.item { targets.append((negative, 0)) }
+        for (item, label) in targets {
+            let vector = items.row(item)
+            let score = zip(user, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            loss += example.weight * Self.logisticLoss(score: score, label: label)
+            let scale = example.weight * (Self.sigmoid(score) - label)
+            var gradient = itemGradients[item] ?? [Float](repeating: 0, count: dimension)
+            for (offset, value) in vector.enumerated() {
+                gradient[offset] += scale * user[offset] + l2 * value
+                userGradient[offset] += scale * value
+            }
+            itemGradients[item] = gradient
+            loss += 0.5 * l2 * vector.reduce(0) { $0 + $1 * $1 }
+        }
+        loss += 0.5 * l2 * user.reduce(0) { $0 + $1 * $1 }
+
+        Self.adagradStep(&users, example.user, userGradient, settings)
+        for (item, gradient) in itemGradients { Self.adagradStep(&items, item, gradient, settings) }
+        return loss
+    }
+
+    /// Scores of `user` for every item, in item index order (one BLAS matrix-vector product).
+    public func scoreAllItems(user: Int) -> [Float] {
+        let dimension = settings.dimension
+        let count = items.count
+        guard count > 0 else { return [] }
+        var scores = [Float](repeating: 0, count: count)
+        let userRow = Array(users.row(user))
+        items.values.withUnsafeBufferPointer { matrix in
+            userRow.withUnsafeBufferPointer { vector in
+                scores.withUnsafeMutableBufferPointer { output in
+                    cblas_sgemv(
+                        CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1, matrix.baseAddress, Int32(dimension),
+                        vector.baseAddress, 1, 0, output.baseAddress, 1)
+                }
+            }
+        }
+        return scores
+    }
+
+    /// Scores of `user` for the given items.
+    public func score(user: Int, items indices: [Int]) -> [Float] {
+        let userRow = users.row(user)
+        return indices.map { item in zip(userRow, items.row(item)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+    }
+
+    static func sigmoid(_ x: Float) -> Float {
+        x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+    }
+
+    /// Binary cross-entropy of a logit, computed without overflow: max(s, 0) − s·y + log(1 + e^−|s|).
+    static func logisticLoss(score: Float, label: Float) -> Float {
+        max(score, 0) - score * label + log1pf(expf(-abs(score)))
+    }
+
+    static func adagradStep(_ table: inout EmbeddingTable, _ index: Int, _ gradient: [Float], _ settings: OnlineModelSettings) {
+        table.withRow(index) { row, accumulator in
+            accumulator += gradient.reduce(0) { $0 + $1 * $1 } / Float(gradient.count)
+            let step = settings.learningRate / (accumulator.squareRoot() + settings.epsilon)
+            for offset in 0..<row.count { row[offset] -= step * gradient[offset] }
+        }
+    }
+}
