@@ -160,6 +160,11 @@ public protocol LogConsumer: AnyObject {
     func seek(_ partition: TopicPartition, to position: StartPosition) throws
     /// The offset of the next record this consumer will return for the partition.
     func position(_ partition: TopicPartition) -> Int64?
+    /// Stops returning records of these assigned partitions until `resume`; positions stay.
+    /// Lets a reader that merges partitions stop buffering the ones that are ahead.
+    func pause(_ partitions: [TopicPartition]) throws
+    /// Returns records of paused partitions again, from their positions.
+    func resume(_ partitions: [TopicPartition]) throws
     /// Up to `maxRecords` records; waits up to `timeout` (without spinning) when none are ready.
     func poll(maxRecords: Int, timeout: Duration) throws -> [LogRecord]
     /// Stores the current positions as the group's committed offsets.

@@ -97,6 +97,10 @@ final class NamespacedConsumer: LogConsumer {
 
     func position(_ partition: TopicPartition) -> Int64? { base.position(log.outer(partition)) }
 
+    func pause(_ partitions: [TopicPartition]) throws { try base.pause(partitions.map(log.outer)) }
+
+    func resume(_ partitions: [TopicPartition]) throws { try base.resume(partitions.map(log.outer)) }
+
     func poll(maxRecords: Int, timeout: Duration) throws -> [LogRecord] {
         try base.poll(maxRecords: maxRecords, timeout: timeout).map { record in
             var inner = record

@@ -329,3 +329,48 @@ final class ProducerFailure: @unchecked Sendable {
         lock.withLock { error }
     }
 }
+
+/// Pausing partitions, which the merging reader of the learner relies on.
+@Suite struct PauseConformanceTests {
+    @Test(arguments: Backend.allCases)
+    func pausedPartitionsYieldNothingUntilResumedAndLoseNothing(_ backend: Backend) throws {
+        let fixture = try LogFixture(backend)
+        defer { fixture.close() }
+        let topic = try fixture.topic("pause", partitions: 2)
+        let producer = try fixture.producer()
+        let time = nowMilliseconds()
+        var perPartition: [Int32: [String]] = [0: [], 1: []]
+        for index in 0..<200 {
+            let key = "user-\(index)".bytes
+            let value = "\(index)"
+            perPartition[Murmur2.partition(for: key, partitions: 2)]!.append(value)
+            try producer.send(topic: topic, key: key, value: value.bytes, timestamp: time)
+        }
+        try producer.close()
+        let first = TopicPartition(topic, 0)
+        let second = TopicPartition(topic, 1)
+
+        let consumer = try fixture.consumer(group: nil)
+        try consumer.assign([first: .beginning, second: .beginning])
+        try consumer.pause([first])
+        var received: [Int32: [String]] = [0: [], 1: []]
+        let secondCount = perPartition[1]!.count
+        while received[1]!.count < secondCount {
+            let batch = try consumer.poll(maxRecords: 50, timeout: .seconds(10))
+            try #require(!batch.isEmpty, "stalled before reading the unpaused partition")
+            for record in batch { received[record.partition]!.append(String(decoding: record.value, as: UTF8.self)) }
+        }
+        #expect(try consumer.poll(maxRecords: 50, timeout: .milliseconds(500)).allSatisfy { $0.partition != 0 })
+        let readBeforePause = received[0]!.count
+
+        try consumer.resume([first])
+        while received[0]!.count < perPartition[0]!.count {
+            let batch = try consumer.poll(maxRecords: 50, timeout: .seconds(10))
+            try #require(!batch.isEmpty, "stalled after resuming")
+            for record in batch { received[record.partition]!.append(String(decoding: record.value, as: UTF8.self)) }
+        }
+        #expect(received[0] == perPartition[0], "nothing lost or repeated across pause and resume (\(readBeforePause) read while paused)")
+        #expect(received[1] == perPartition[1])
+        #expect(consumer.position(first) == Int64(perPartition[0]!.count))
+    }
+}

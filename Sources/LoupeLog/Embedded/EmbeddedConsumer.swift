@@ -17,6 +17,7 @@ final class EmbeddedConsumer: LogConsumer {
     /// a busy partition cannot starve the others.
     private var order: [TopicPartition] = []
     private var cursorStart = 0
+    private var paused: Set<TopicPartition> = []
 
     init(log: EmbeddedLog, group: String?) throws {
         self.log = log
@@ -35,6 +36,7 @@ final class EmbeddedConsumer: LogConsumer {
             }
         }
         assigned = resolved
+        paused = []
         order = resolved.keys.sorted()
         cursorStart = 0
     }
@@ -67,6 +69,17 @@ final class EmbeddedConsumer: LogConsumer {
         assigned[partition]?.next
     }
 
+    func pause(_ partitions: [TopicPartition]) throws {
+        for partition in partitions where assigned[partition] == nil {
+            throw LogError("pause \(partition), which is not assigned")
+        }
+        paused.formUnion(partitions)
+    }
+
+    func resume(_ partitions: [TopicPartition]) throws {
+        paused.subtract(partitions)
+    }
+
     func poll(maxRecords: Int, timeout: Duration) throws -> [LogRecord] {
         precondition(maxRecords > 0, "maxRecords must be positive")
         let deadline = ContinuousClock.now + timeout
@@ -88,6 +101,7 @@ final class EmbeddedConsumer: LogConsumer {
             let cursor = try transaction.cursor(log.tables.records)
             for step in 0..<order.count where records.count < maxRecords {
                 let partition = order[(cursorStart + step) % order.count]
+                if paused.contains(partition) { continue }
                 var entry = assigned[partition]!
                 let prefix = EmbeddedLayout.partitionKey(topic: entry.topic.id, partition: partition.partition)
                 var current = try cursor.seek(

@@ -83,6 +83,34 @@ final class KafkaConsumer: LogConsumer {
         state.positions[partition]
     }
 
+    func pause(_ partitions: [TopicPartition]) throws {
+        let operation = "pause " + partitions.sorted().map(\.description).joined(separator: ", ")
+        try pauseOrResume(partitions, operation: operation, rd_kafka_pause_partitions)
+    }
+
+    /// librdkafka drops what it had fetched for a paused partition, so after resuming, each
+    /// partition is sought to the position this consumer has returned up to.
+    func resume(_ partitions: [TopicPartition]) throws {
+        let operation = "resume " + partitions.sorted().map(\.description).joined(separator: ", ")
+        try pauseOrResume(partitions, operation: operation, rd_kafka_resume_partitions)
+        for partition in partitions {
+            if let position = state.positions[partition] { try seek(partition, to: .offset(position)) }
+        }
+    }
+
+    private func pauseOrResume(
+        _ partitions: [TopicPartition], operation: String,
+        _ call: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t
+    ) throws {
+        let client = try open(operation)
+        for partition in partitions where !state.assigned.contains(partition) {
+            throw LogError("\(operation): \(partition) is not assigned to this consumer (\(description))")
+        }
+        let list = KafkaPartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
+        let code = list.withUnsafeList { call(client.pointer, $0) }
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { throw LogError.kafka(operation, code, at: description) }
+    }
+
     func poll(maxRecords: Int, timeout: Duration) throws -> [LogRecord] {
         let client = try open("poll")
         if let error = state.takeError() { throw error }
