@@ -5,19 +5,28 @@ import Glibc
 /// the weights makes both the update and a draw O(log n).
 ///
 /// Draws take the uniform number from the caller, so the learner can seed them from the event
-/// (its id) and a replay draws exactly the same negatives.
+/// (its id) and a replay draws exactly the same negatives. Weights are integers (count^0.75 in
+/// units of 1/1024), so the tree's sums are exact: a sampler rebuilt from stored counts after a
+/// restart is identical, bit for bit, to one updated event by event.
 public struct NegativeSampler: Sendable {
     public static let exponent = 0.75
+    static let weightUnit = 1024.0
 
     private var counts: [Double] = []
-    private var weights: [Double] = []
+    private var weights: [Int64] = []
     /// Fenwick (binary indexed) tree over `weights`, 1-based.
-    private var tree: [Double] = [0]
+    private var tree: [Int64] = [0]
 
     public init() {}
 
     public var itemCount: Int { counts.count }
-    public var totalWeight: Double { prefixSum(counts.count) }
+    /// The sum of the weights, in units of 1/1024.
+    public var totalWeight: Int64 { prefixSum(counts.count) }
+
+    /// An item's weight, count^0.75, in units of 1/1024.
+    public static func weight(count: Double) -> Int64 {
+        Int64((pow(max(count, 0), exponent) * weightUnit).rounded())
+    }
 
     public func count(of item: Int) -> Double { counts[item] }
 
@@ -38,7 +47,7 @@ public struct NegativeSampler: Sendable {
     public mutating func observe(_ item: Int, amount: Double = 1) {
         ensureItem(item)
         counts[item] += amount
-        let weight = pow(max(counts[item], 0), Self.exponent)
+        let weight = Self.weight(count: counts[item])
         let delta = weight - weights[item]
         weights[item] = weight
         var index = item + 1
@@ -53,7 +62,7 @@ public struct NegativeSampler: Sendable {
     public func draw(uniform: Double) -> Int? {
         let total = totalWeight
         guard total > 0 else { return nil }
-        var target = min(max(uniform, 0), 0.999_999_999_999) * total
+        var target = min(Int64(min(max(uniform, 0), 1) * Double(total)), total - 1)
         var position = 0
         var step = 1
         while step * 2 < tree.count { step *= 2 }
@@ -65,14 +74,13 @@ public struct NegativeSampler: Sendable {
             }
             step /= 2
         }
-        // Skip zero-weight items that the search can land on when target hits a boundary.
-        var item = min(position, counts.count - 1)
-        while item < counts.count - 1, weights[item] == 0 { item += 1 }
-        return item
+        // `position` items have a cumulative weight ≤ target, so the next one — whose weight is
+        // therefore positive — holds it.
+        return position
     }
 
-    private func prefixSum(_ count: Int) -> Double {
-        var sum = 0.0
+    private func prefixSum(_ count: Int) -> Int64 {
+        var sum: Int64 = 0
         var index = count
         while index > 0 {
             sum += tree[index]
