@@ -11,16 +11,25 @@ import Glibc
 public final class LMDBEnvironment: @unchecked Sendable {
     let handle: OpaquePointer
     public let path: String
+    /// Opened with `MDB_RDONLY`: reads only, and nothing is created on disk.
+    public let isReadOnly: Bool
     private let resizeLock = ReadWriteLock()
     private var databases: [String: MDB_dbi] = [:]
     private let databasesLock = ReadWriteLock()
+    /// The thread inside `write`, so that a nested write fails instead of deadlocking on
+    /// LMDB's writer mutex (which the thread already holds).
+    private var writer: pthread_t?
+    private let writerLock = ReadWriteLock()
 
     /// Opens (creating if needed) the environment in directory `path`.
     /// - Parameters:
     ///   - maxDatabases: how many named databases may exist.
     ///   - initialMapSize: the starting map size; it doubles whenever it fills up.
+    ///   - readOnly: open an existing environment for reading only; neither the directory nor
+    ///     its files are created, and write transactions fail.
     public init(path: String, maxDatabases: Int = 64, initialMapSize: Int = 1 << 30, readOnly: Bool = false) throws {
         self.path = path
+        self.isReadOnly = readOnly
         if !readOnly, mkdir(path, 0o755) != 0, errno != EEXIST {
             throw LMDBError(code: errno, operation: "create directory \(path)")
         }
@@ -48,17 +57,46 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// The database `name`, created on first use unless the environment is read-only.
+    /// Call it outside any write transaction of this thread: it runs a transaction of its own.
     public func database(_ name: String, create: Bool = true) throws -> LMDBDatabase {
         if let dbi = databasesLock.read({ databases[name] }) { return LMDBDatabase(dbi: dbi, name: name) }
-        let dbi: MDB_dbi = try write { transaction in
-            var dbi: MDB_dbi = 0
-            try check(
-                mdb_dbi_open(transaction.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi),
-                "open database \(name) in \(path)")
-            return dbi
+        let dbi: MDB_dbi
+        if isReadOnly {
+            dbi = try openExistingDatabase(name)
+        } else {
+            dbi = try write { transaction in
+                var dbi: MDB_dbi = 0
+                try check(
+                    mdb_dbi_open(transaction.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi),
+                    "open database \(name) in \(path)")
+                return dbi
+            }
         }
         databasesLock.write { databases[name] = dbi }
         return LMDBDatabase(dbi: dbi, name: name)
+    }
+
+    /// Opens a database of a read-only environment in a read transaction, which is committed
+    /// rather than aborted because only a commit keeps the handle open for later transactions.
+    private func openExistingDatabase(_ name: String) throws -> MDB_dbi {
+        while true {
+            let dbi: MDB_dbi? = try resizeLock.read { () throws -> MDB_dbi? in
+                var transaction: OpaquePointer?
+                let code = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &transaction)
+                if code == MDB_MAP_RESIZED { return nil }
+                try check(code, "begin read transaction in \(path)")
+                var dbi: MDB_dbi = 0
+                let open = mdb_dbi_open(transaction, name, 0, &dbi)
+                if open != 0 {
+                    mdb_txn_abort(transaction)
+                    throw LMDBError(code: open, operation: "open database \(name) in \(path)")
+                }
+                try check(mdb_txn_commit(transaction), "open database \(name) in \(path)")
+                return dbi
+            }
+            if let dbi { return dbi }
+            try adoptGrownMap()
+        }
     }
 
     /// Runs `body` in a read-only snapshot. Values read are valid only inside `body`.
@@ -80,13 +118,21 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Runs `body` in the write transaction and commits it. If the map fills up, the
     /// transaction is aborted, the map doubled, and `body` runs again from the start, so
     /// `body` must not have effects outside the transaction that a retry would repeat.
+    /// A write (or `database` opening a new database) inside `body` on the same thread throws
+    /// (EDEADLK) instead of waiting forever for the transaction it is part of.
     public func write<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+        let thread = pthread_self()
+        if writerLock.read({ writer.map { pthread_equal($0, thread) != 0 } ?? false }) {
+            throw LMDBError(code: EDEADLK, operation: "begin a write transaction in \(path) inside another on the same thread")
+        }
         while true {
             let outcome: Result<T, any Error>? = try resizeLock.read { () throws -> Result<T, any Error>? in
                 var transaction: OpaquePointer?
                 let code = mdb_txn_begin(handle, nil, 0, &transaction)
                 if code == MDB_MAP_RESIZED { return nil }
                 try check(code, "begin write transaction in \(path)")
+                writerLock.write { writer = thread }
+                defer { writerLock.write { writer = nil } }
                 let result: T
                 do {
                     result = try body(LMDBTransaction(handle: transaction!, environment: self))
@@ -175,8 +221,13 @@ extension LMDBEnvironment {
 
     /// The process's one environment for `path`. LMDB forbids opening the same environment
     /// twice in one process (its locks are per process), so every user in a process shares it.
-    public static func shared(path: String, maxDatabases: Int = 64) throws -> LMDBEnvironment {
-        try registry.environment(path: path, maxDatabases: maxDatabases)
+    /// `maxDatabases` and `initialMapSize` apply when this call is the one that opens it.
+    /// A read-only request is served by an environment already open for writing; a request to
+    /// write to an environment this process has open read-only fails.
+    public static func shared(
+        path: String, maxDatabases: Int = 64, initialMapSize: Int = 1 << 30, readOnly: Bool = false
+    ) throws -> LMDBEnvironment {
+        try registry.environment(path: path, maxDatabases: maxDatabases, initialMapSize: initialMapSize, readOnly: readOnly)
     }
 }
 
@@ -188,8 +239,8 @@ private final class EnvironmentRegistry: @unchecked Sendable {
     private let lock = ReadWriteLock()
     private var open: [String: WeakEnvironment] = [:]
 
-    func environment(path: String, maxDatabases: Int) throws -> LMDBEnvironment {
-        if mkdir(path, 0o755) != 0, errno != EEXIST {
+    func environment(path: String, maxDatabases: Int, initialMapSize: Int, readOnly: Bool) throws -> LMDBEnvironment {
+        if !readOnly, mkdir(path, 0o755) != 0, errno != EEXIST {
             throw LMDBError(code: errno, operation: "create directory \(path)")
         }
         let key = realpath(path, nil).map { pointer in
@@ -197,8 +248,14 @@ private final class EnvironmentRegistry: @unchecked Sendable {
             return String(cString: pointer)
         } ?? path
         return try lock.write {
-            if let existing = open[key]?.environment { return existing }
-            let environment = try LMDBEnvironment(path: path, maxDatabases: maxDatabases)
+            if let existing = open[key]?.environment {
+                if existing.isReadOnly, !readOnly {
+                    throw LMDBError(code: EBUSY, operation: "open \(path) for writing while this process has it open read-only")
+                }
+                return existing
+            }
+            let environment = try LMDBEnvironment(
+                path: path, maxDatabases: maxDatabases, initialMapSize: initialMapSize, readOnly: readOnly)
             open[key] = WeakEnvironment(environment: environment)
             return environment
         }

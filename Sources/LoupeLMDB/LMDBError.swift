@@ -15,6 +15,9 @@ public struct LMDBError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isMapFull: Bool { code == MDB_MAP_FULL }
+
+    /// A key, or a named database, that does not exist.
+    public var isNotFound: Bool { code == MDB_NOTFOUND }
 }
 
 @inline(__always)

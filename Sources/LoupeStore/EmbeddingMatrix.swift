@@ -1,0 +1,26 @@
+/// Embedding rows loaded into one contiguous row-major Float32 matrix, for BLAS: row `i` is
+/// `values[i * dimension ..< (i + 1) * dimension]` and belongs to `ids[i]`.
+public struct EmbeddingMatrix: Sendable {
+    /// Ids in key (UTF-8 byte) order, the order of the rows.
+    public let ids: [String]
+    public let dimension: Int
+    /// `ids.count × dimension` values, row-major.
+    public let values: [Float]
+
+    public var rowCount: Int { ids.count }
+
+    public func row(_ index: Int) -> ArraySlice<Float> {
+        values[index * dimension..<(index + 1) * dimension]
+    }
+
+    /// The row of `id`, by binary search over the sorted ids.
+    public func rowIndex(of id: String) -> Int? {
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle].utf8.lexicographicallyPrecedes(id.utf8) { low = middle + 1 } else { high = middle }
+        }
+        return low < ids.count && ids[low] == id ? low : nil
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import LoupeLMDB
+
+/// A consistent view of the store: one LMDB read transaction (or, as the base class of
+/// `StoreTransaction`, the write transaction, whose reads see its own writes).
+///
+/// Valid only inside the `read`/`write` closure that received it; do not keep it or any buffer
+/// it hands out. Reads of a missing key return nil; an id that could never be a key (empty, or
+/// longer than `StoreTable.maximumKeyLength` bytes) is simply missing.
+public class StoreSnapshot {
+    let transaction: LMDBTransaction
+    let tables: BuiltInTables
+    /// The dimension as read in this transaction (.some(nil): read, and not set).
+    var cachedDimension: Int??
+
+    init(_ transaction: LMDBTransaction, _ tables: BuiltInTables) {
+        self.transaction = transaction
+        self.tables = tables
+    }
+
+    // MARK: model metadata
+
+    /// The dimension of every embedding row, from model metadata; nil until the learner sets it.
+    public var dimension: Int? {
+        get throws {
+            if let cachedDimension { return cachedDimension }
+            let dimension = try value(.model, ModelMetadataKey.dimension).map { bytes throws(StoreError) in
+                try Self.parseDimension(bytes)
+            }
+            cachedDimension = .some(dimension)
+            return dimension
+        }
+    }
+
+    /// The JSON stored under `key` in the model table.
+    public func modelMetadata(_ key: String) throws -> [UInt8]? {
+        try value(.model, key).map(Array.init)
+    }
+
+    /// The model metadata under `key`, decoded from JSON.
+    public func modelMetadata<T: Decodable>(_ key: String, as type: T.Type) throws -> T? {
+        guard let json = try value(.model, key) else { return nil }
+        return try JSONDecoder().decode(type, from: Data(json))
+    }
+
+    /// Every model metadata entry (key → JSON text), in key order.
+    public func allModelMetadata() throws -> [(key: String, json: String)] {
+        var entries: [(key: String, json: String)] = []
+        try forEachEntry(tables.model) { key, value in
+            entries.append((String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        return entries
+    }
+
+    static func parseDimension(_ json: UnsafeRawBufferPointer) throws(StoreError) -> Int {
+        let text = String(decoding: json, as: UTF8.self)
+        guard let dimension = Int(text), dimension > 0 else {
+            throw .corruptRow(
+                table: StoreTable.model.rawValue, key: ModelMetadataKey.dimension, reason: "\"\(text)\" is not a positive integer"
+            )
+        }
+        return dimension
+    }
+
+    // MARK: entity metadata
+
+    public func user(_ id: String) throws -> UserRecord? {
+        try value(.users, id).map { bytes throws(StoreError) in try UserRecord(decoding: bytes, key: id) }
+    }
+
+    public func item(_ id: String) throws -> ItemRecord? {
+        try value(.items, id).map { bytes throws(StoreError) in try ItemRecord(decoding: bytes, key: id) }
+    }
+
+    /// Every user in id (byte) order.
+    public func forEachUser(_ body: (String, UserRecord) throws -> Void) throws {
+        try forEachEntry(tables.users) { key, value in
+            let id = String(decoding: key, as: UTF8.self)
+            try body(id, try UserRecord(decoding: value, key: id))
+        }
+    }
+
+    /// Every item in id (byte) order.
+    public func forEachItem(_ body: (String, ItemRecord) throws -> Void) throws {
+        try forEachEntry(tables.items) { key, value in
+            let id = String(decoding: key, as: UTF8.self)
+            try body(id, try ItemRecord(decoding: value, key: id))
+        }
+    }
+
+    /// Entries in a built-in table.
+    public func count(_ table: StoreTable) throws -> Int {
+        try transaction.count(tables[table])
+    }
+
+    // MARK: positions
+
+    /// The learner's positions, ordered by topic (bytes), then partition.
+    public func positions() throws -> [StorePosition] {
+        var positions: [StorePosition] = []
+        try forEachEntry(tables.positions) { key, value in positions.append(try StorePosition(key: key, value: value)) }
+        return positions
+    }
+
+    /// The next offset to consume from `topic`'s `partition`, or nil if none was recorded.
+    public func position(topic: String, partition: Int32) throws -> Int64? {
+        guard let key = try? StorePosition.key(topic: topic, partition: partition),
+            let value = try transaction.get(tables.positions, key)
+        else { return nil }
+        return try key.withUnsafeBytes { key throws(StoreError) in try StorePosition(key: key, value: value).offset }
+    }
+
+    // MARK: de-duplication
+
+    /// The timestamp recorded with `eventId` by `markSeen`, or nil if it was not seen (or pruned).
+    public func seenEventTime(_ eventId: String) throws -> Int64? {
+        guard let value = try value(.seenEvents, eventId) else { return nil }
+        guard value.count == 8 else {
+            throw StoreError.corruptRow(
+                table: StoreTable.seenEvents.rawValue, key: eventId, reason: "timestamp is \(value.count) bytes, not 8")
+        }
+        return Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+    }
+
+    // MARK: additional tables
+
+    /// A copy of the value under `key` in `table`.
+    public func get(_ table: RawTable, _ key: [UInt8]) throws -> [UInt8]? {
+        try withValue(table, key) { Array($0) }
+    }
+
+    /// Calls `body` with the value under `key` in place (zero-copy, valid only inside `body`).
+    public func withValue<R>(_ table: RawTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard Self.isPossibleKey(key.count), let value = try transaction.get(table.database, key) else { return nil }
+        return try body(value)
+    }
+
+    public func count(_ table: RawTable) throws -> Int {
+        try transaction.count(table.database)
+    }
+
+    /// A cursor over `table` in key order; valid only inside this transaction.
+    public func cursor(_ table: RawTable) throws -> TableCursor {
+        TableCursor(try transaction.cursor(table.database))
+    }
+
+    // MARK: helpers
+
+    static func isPossibleKey(_ count: Int) -> Bool {
+        (1...StoreTable.maximumKeyLength).contains(count)
+    }
+
+    /// The value under string key `id` in place, or nil.
+    func value(_ table: StoreTable, _ id: String) throws -> UnsafeRawBufferPointer? {
+        var id = id
+        return try id.withUTF8 { key in
+            guard Self.isPossibleKey(key.count) else { return nil }
+            return try transaction.get(tables[table], UnsafeRawBufferPointer(key))
+        }
+    }
+
+    func forEachEntry(_ database: LMDBDatabase, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+        let cursor = try transaction.cursor(database)
+        var entry = try cursor.first()
+        while let current = entry {
+            try body(current.key, current.value)
+            entry = try cursor.next()
+        }
+    }
+}
+
+/// Well-known keys of the `model` table.
+public enum ModelMetadataKey {
+    /// The embedding dimension (a JSON integer); set with `StoreTransaction.setDimension`.
+    public static let dimension = "dimension"
+    public static let algorithm = "algorithm"
+    public static let modelVersion = "model_version"
+    /// Epoch milliseconds (a JSON integer).
+    public static let createdAt = "created_at"
+}
+
+/// A position in an additional table, ordered by key bytes.
+public struct TableCursor {
+    public typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    private let cursor: LMDBCursor
+
+    init(_ cursor: LMDBCursor) {
+        self.cursor = cursor
+    }
+
+    public func first() throws -> Entry? { try cursor.first() }
+    public func last() throws -> Entry? { try cursor.last() }
+    public func next() throws -> Entry? { try cursor.next() }
+    public func previous() throws -> Entry? { try cursor.previous() }
+    /// The first entry whose key is greater than or equal to `key`.
+    public func seek(atOrAfter key: [UInt8]) throws -> Entry? {
+        key.isEmpty ? try cursor.first() : try cursor.seek(atOrAfter: key)
+    }
+}

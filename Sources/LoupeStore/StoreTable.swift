@@ -1,0 +1,70 @@
+import LoupeLMDB
+
+/// The store's built-in tables: the one list of their names. Layouts are in docs/state-store.md.
+public enum StoreTable: String, CaseIterable, Sendable {
+    /// user id → `dimension` × Float32 (little-endian).
+    case userEmbeddings = "user_embeddings"
+    /// item id → `dimension` × Float32 (little-endian).
+    case itemEmbeddings = "item_embeddings"
+    /// user id → `UserRecord`.
+    case users
+    /// item id → `ItemRecord`.
+    case items
+    /// topic ‖ 0x00 ‖ partition (Int32 big-endian) → next offset (Int64 little-endian).
+    case positions
+    /// metadata key → JSON.
+    case model
+    /// event id → timestamp (Int64 little-endian, epoch ms).
+    case seenEvents = "seen_events"
+    /// timestamp (Int64 big-endian, sign bit flipped) ‖ event id → empty: `seen_events` by time, for pruning.
+    case seenEventsByTime = "seen_events_by_time"
+
+    /// LMDB caps the key size; ids longer than this cannot be keys.
+    public static let maximumKeyLength = 511
+}
+
+/// An additional table (an LMDB named database) of raw bytes, for state the built-in tables do
+/// not cover. Obtain it from `StateStore.table(named:)`; read and write it in transactions.
+public struct RawTable: Sendable, Hashable {
+    public let name: String
+    let database: LMDBDatabase
+
+    public static func == (lhs: RawTable, rhs: RawTable) -> Bool { lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}
+
+/// The built-in tables' handles, opened once per store.
+struct BuiltInTables: Sendable {
+    let userEmbeddings: LMDBDatabase
+    let itemEmbeddings: LMDBDatabase
+    let users: LMDBDatabase
+    let items: LMDBDatabase
+    let positions: LMDBDatabase
+    let model: LMDBDatabase
+    let seenEvents: LMDBDatabase
+    let seenEventsByTime: LMDBDatabase
+
+    init(_ environment: LMDBEnvironment) throws {
+        userEmbeddings = try environment.database(StoreTable.userEmbeddings.rawValue)
+        itemEmbeddings = try environment.database(StoreTable.itemEmbeddings.rawValue)
+        users = try environment.database(StoreTable.users.rawValue)
+        items = try environment.database(StoreTable.items.rawValue)
+        positions = try environment.database(StoreTable.positions.rawValue)
+        model = try environment.database(StoreTable.model.rawValue)
+        seenEvents = try environment.database(StoreTable.seenEvents.rawValue)
+        seenEventsByTime = try environment.database(StoreTable.seenEventsByTime.rawValue)
+    }
+
+    subscript(table: StoreTable) -> LMDBDatabase {
+        switch table {
+        case .userEmbeddings: userEmbeddings
+        case .itemEmbeddings: itemEmbeddings
+        case .users: users
+        case .items: items
+        case .positions: positions
+        case .model: model
+        case .seenEvents: seenEvents
+        case .seenEventsByTime: seenEventsByTime
+        }
+    }
+}

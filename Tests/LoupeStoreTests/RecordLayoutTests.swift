@@ -1,0 +1,127 @@
+import LoupeStore
+import Testing
+
+@Suite struct RecordLayoutTests {
+    static func decodeUser(_ bytes: [UInt8], key: String = "u1") throws -> UserRecord {
+        try bytes.withUnsafeBytes { try UserRecord(decoding: $0, key: key) }
+    }
+
+    static func decodeItem(_ bytes: [UInt8], key: String = "i1") throws -> ItemRecord {
+        try bytes.withUnsafeBytes { try ItemRecord(decoding: $0, key: key) }
+    }
+
+    static let user = UserRecord(
+        version: 7, lastEventTime: 1_700_000_000_123, faceShapeIndex: 3, faceLengthMM: 190.5, foreheadWidthMM: 130,
+        cheekboneWidthMM: 140.25, jawWidthMM: 120, pupillaryDistanceMM: 63, confidence: 0.875)
+
+    static let item = ItemRecord(
+        version: 2, lastEventTime: -5, styleIndex: 19, frameWidthMM: 140, lensHeightMM: 42.5, bridgeMM: 18,
+        templeLengthMM: 145, price: 129.99, currency: "EUR", deleted: true, interactionCount: 1 << 40,
+        material: "acétate", color: "tortoise 🐢")
+
+    @Test func userLayoutByteByByte() throws {
+        let bytes = try Self.user.encoded()
+        #expect(bytes.count == UserRecord.encodedCount)
+        var expected: [UInt8] = [1]
+        withUnsafeBytes(of: UInt64(7).littleEndian) { expected += $0 }
+        withUnsafeBytes(of: Int64(1_700_000_000_123).littleEndian) { expected += $0 }
+        expected.append(3)
+        for value: Float in [190.5, 130, 140.25, 120, 63, 0.875] {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { expected += $0 }
+        }
+        #expect(bytes == expected)
+        #expect(try Self.decodeUser(bytes) == Self.user)
+    }
+
+    @Test func unknownUserFieldsRoundTrip() throws {
+        let unknown = UserRecord(version: 1, lastEventTime: 10)
+        let bytes = try unknown.encoded()
+        #expect(bytes[17] == 255)
+        let decoded = try Self.decodeUser(bytes)
+        #expect(decoded == unknown)
+        #expect(decoded.faceShapeIndex == nil)
+        #expect(decoded.measurements.allSatisfy(\.isNaN) && decoded.confidence.isNaN)
+    }
+
+    @Test func itemLayoutByteByByte() throws {
+        let bytes = try Self.item.encoded()
+        var expected: [UInt8] = [1]
+        withUnsafeBytes(of: UInt64(2).littleEndian) { expected += $0 }
+        withUnsafeBytes(of: Int64(-5).littleEndian) { expected += $0 }
+        expected.append(19)
+        for value: Float in [140, 42.5, 18, 145] { withUnsafeBytes(of: value.bitPattern.littleEndian) { expected += $0 } }
+        withUnsafeBytes(of: (129.99 as Double).bitPattern.littleEndian) { expected += $0 }
+        expected += Array("EUR".utf8)
+        expected.append(1)
+        withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { expected += $0 }
+        for text in ["acétate", "tortoise 🐢"] {
+            withUnsafeBytes(of: UInt16(text.utf8.count).littleEndian) { expected += $0 }
+            expected += Array(text.utf8)
+        }
+        #expect(bytes == expected)
+        #expect(try Self.decodeItem(bytes) == Self.item)
+    }
+
+    @Test func unknownItemFieldsRoundTrip() throws {
+        let placeholder = ItemRecord(version: 1, interactionCount: 3)
+        let decoded = try Self.decodeItem(try placeholder.encoded())
+        #expect(decoded == placeholder)
+        #expect(decoded.styleIndex == nil && decoded.currency.isEmpty && decoded.price.isNaN)
+    }
+
+    @Test func vocabulariesMatchTheDocumentedOrder() {
+        #expect(UserRecord.faceShapes == ["oval", "round", "square", "heart", "oblong", "diamond"])
+        #expect(ItemRecord.styles.count == 20)
+        #expect(ItemRecord.styles.first == "aviator" && ItemRecord.styles.last == "panto")
+    }
+
+    @Test func invalidFieldsAreRejectedWhenEncoding() {
+        #expect(throws: StoreError.self) { try UserRecord(faceShapeIndex: 6).encoded() }
+        #expect(throws: StoreError.self) { try ItemRecord(styleIndex: 20).encoded() }
+        #expect(throws: StoreError.self) { try ItemRecord(currency: "EU").encoded() }
+        #expect(throws: StoreError.self) { try ItemRecord(currency: "€UR").encoded() }
+        #expect(throws: StoreError.self) { try ItemRecord(material: String(repeating: "x", count: 65_536)).encoded() }
+    }
+
+    /// Every way a row can be corrupt throws, and the message names the table and the key.
+    @Test func corruptUserRowsNameTableAndKey() throws {
+        let good = try Self.user.encoded()
+        var badShape = good
+        badShape[17] = 6
+        var unknownVersion = good
+        unknownVersion[0] = 2
+        let cases: [(bytes: [UInt8], reason: String)] = [
+            ([], "ends"), (Array(good.dropLast()), "ends"), (good + [0], "unexpected bytes"),
+            (unknownVersion, "unknown layout version 2"), (badShape, "face shape 6"),
+        ]
+        for (bytes, reason) in cases {
+            let error = #expect(throws: StoreError.self) { try Self.decodeUser(bytes, key: "alice") }
+            let message = error.map { "\($0)" } ?? ""
+            #expect(message.contains("users") && message.contains("\"alice\"") && message.contains(reason), "\(message)")
+        }
+    }
+
+    @Test func corruptItemRowsNameTableAndKey() throws {
+        let good = try Self.item.encoded()
+        var badStyle = good
+        badStyle[17] = 20
+        var badFlag = good
+        badFlag[45] = 2
+        var badCurrency = good
+        badCurrency[42] = 0xC3
+        var badText = good
+        badText[good.count - 1] = 0xFF
+        var longLength = good
+        longLength[55] = 0xFF
+        let cases: [(bytes: [UInt8], reason: String)] = [
+            (Array(good.prefix(30)), "ends"), (good + [1, 2], "unexpected bytes"), (badStyle, "style 20"),
+            (badFlag, "deleted flag is 2"), (badCurrency, "currency"), (badText, "not valid UTF-8"),
+            (longLength, "ends"), ([9] + good.dropFirst(), "unknown layout version 9"),
+        ]
+        for (bytes, reason) in cases {
+            let error = #expect(throws: StoreError.self) { try Self.decodeItem(bytes, key: "frame-42") }
+            let message = error.map { "\($0)" } ?? ""
+            #expect(message.contains("items") && message.contains("\"frame-42\"") && message.contains(reason), "\(message)")
+        }
+    }
+}
