@@ -82,6 +82,7 @@ public enum EventCodec {
         case .evalMetrics: event = .evalMetric(try EvalMetric(&reader, header: header))
         case .driftAlerts: event = .driftAlert(try DriftAlert(&reader, header: header))
         case .deadLetter: event = .deadLetter(try DeadLetter(&reader, header: header))
+        case .learnerBatches: event = .learnerBatch(try LearnerBatch(&reader, header: header))
         }
         try reader.finish()
         return event
@@ -111,6 +112,7 @@ public enum EventCodec {
         case .evalMetric(let body): body.writeFields(to: &writer)
         case .driftAlert(let body): body.writeFields(to: &writer)
         case .deadLetter(let body): body.writeFields(to: &writer)
+        case .learnerBatch(let body): body.writeFields(to: &writer)
         }
         writer.endObject()
     }

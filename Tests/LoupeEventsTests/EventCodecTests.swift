@@ -98,6 +98,13 @@ import Testing
                     eventId: "dl-2", timestamp: t, source: "http", sourceTopic: nil, reasonCode: "invalid_utf8",
                     reason: "input is not valid UTF-8",
                     field: nil, location: nil, payload: nil, payloadBase64: "/w==", payloadBytes: 1, payloadTruncated: true)))
+        events.append(
+            .learnerBatch(
+                LearnerBatch(
+                    eventId: "lb-1", timestamp: t, learner: "online-mf", sequence: 7,
+                    positions: ["interactions": [10, 0, 7], "feedback": []])))
+        events.append(
+            .learnerBatch(LearnerBatch(eventId: "lb-2", timestamp: t, learner: "online-mf", sequence: 1, positions: [:])))
         return events
     }()
 
@@ -155,6 +162,7 @@ import Testing
             case .evalMetric(let body): #expect(event.key == body.metric)
             case .driftAlert(let body): #expect(event.key == body.detector)
             case .deadLetter(let body): #expect(event.key == (body.sourceTopic ?? "unknown"))
+            case .learnerBatch(let body): #expect(event.key == body.learner)
             }
         }
     }

@@ -22,6 +22,7 @@ struct ExampleFile: Sendable, CustomTestStringConvertible {
         "eval-metric": .evalMetrics,
         "drift-alert": .driftAlerts,
         "dead-letter": .deadLetter,
+        "learner-batch": .learnerBatches,
     ]
 
     static let valid = files("valid")

@@ -18,7 +18,9 @@ import Yams
     }
 
     @Test func sourceOfTruthTopicsKeepRecordsForever() throws {
-        let sourcesOfTruth: [Topic] = [.interactions, .feedback, .sessions, .faceAnalysis, .catalog, .impressions, .modelEvents]
+        let sourcesOfTruth: [Topic] = [
+            .interactions, .feedback, .sessions, .faceAnalysis, .catalog, .impressions, .modelEvents, .learnerBatches,
+        ]
         for spec in TopicDefinitions.builtIn {
             let topic = try #require(Topic(rawValue: spec.name))
             if sourcesOfTruth.contains(topic) {

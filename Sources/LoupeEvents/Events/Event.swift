@@ -10,6 +10,7 @@ public enum Event: Sendable, Equatable {
     case evalMetric(EvalMetric)
     case driftAlert(DriftAlert)
     case deadLetter(DeadLetter)
+    case learnerBatch(LearnerBatch)
 
     /// The `type` field's value.
     public var type: String {
@@ -24,6 +25,7 @@ public enum Event: Sendable, Equatable {
         case .evalMetric: "eval_metric"
         case .driftAlert: "drift_alert"
         case .deadLetter: "dead_letter"
+        case .learnerBatch: "learner_batch"
         }
     }
 
@@ -39,6 +41,7 @@ public enum Event: Sendable, Equatable {
         case .evalMetric: .evalMetrics
         case .driftAlert: .driftAlerts
         case .deadLetter: .deadLetter
+        case .learnerBatch: .learnerBatches
         }
     }
 
@@ -55,6 +58,7 @@ public enum Event: Sendable, Equatable {
         case .evalMetric(let event): event.metric
         case .driftAlert(let event): event.detector
         case .deadLetter(let event): event.sourceTopic ?? "unknown"
+        case .learnerBatch(let event): event.learner
         }
     }
 
@@ -70,6 +74,7 @@ public enum Event: Sendable, Equatable {
         case .evalMetric(let event): event.eventId
         case .driftAlert(let event): event.eventId
         case .deadLetter(let event): event.eventId
+        case .learnerBatch(let event): event.eventId
         }
     }
 
@@ -86,6 +91,7 @@ public enum Event: Sendable, Equatable {
         case .evalMetric(let event): event.timestamp
         case .driftAlert(let event): event.timestamp
         case .deadLetter(let event): event.timestamp
+        case .learnerBatch(let event): event.timestamp
         }
     }
 
@@ -102,6 +108,7 @@ public enum Event: Sendable, Equatable {
         map["eval_metric"] = .evalMetrics
         map["drift_alert"] = .driftAlerts
         map["dead_letter"] = .deadLetter
+        map["learner_batch"] = .learnerBatches
         return map
     }()
 }

@@ -34,21 +34,7 @@ public struct ModelEvent: Sendable, Equatable {
         kind = ModelEventKind(rawValue: type)!
         modelId = try reader.string("model_id", maxLength: 128)
         modelVersion = try reader.string("model_version", maxLength: 128)
-        if let value = reader.optional("positions") {
-            let object = try FieldReader(value, path: "positions").object
-            var positions: [String: [Int64]] = [:]
-            for field in object.fields {
-                guard case .array(let offsets) = field.value else {
-                    throw EventValidationError(.wrongType, field: "positions.\(field.key)", "expected an array of offsets")
-                }
-                var values: [Int64] = []
-                for (partition, offset) in offsets.enumerated() {
-                    values.append(try reader.checkedInt(offset, "positions.\(field.key)[\(partition)]", in: 0...Int64.max))
-                }
-                positions[field.key] = values
-            }
-            self.positions = positions
-        }
+        positions = try Self.positions(reader.optional("positions"), reader: reader)
         metrics = try Self.numberMap(reader.optional("metrics"), reader: reader, path: "metrics")
         decision = try reader.optionalEnumeration("decision", CanaryDecision.self)
         if kind == .canaryDecision, decision == nil {
@@ -58,6 +44,24 @@ public struct ModelEvent: Sendable, Equatable {
             throw EventValidationError(.unknownField, field: "decision", "only canary_decision events carry a decision")
         }
         reason = try reader.optionalString("reason", maxLength: 4096)
+    }
+
+    /// Log positions: topic → the next offset of each partition, in partition order.
+    static func positions(_ value: JSONValue?, reader: FieldReader) throws(EventValidationError) -> [String: [Int64]]? {
+        guard let value else { return nil }
+        let object = try FieldReader(value, path: "positions").object
+        var positions: [String: [Int64]] = [:]
+        for field in object.fields {
+            guard case .array(let offsets) = field.value else {
+                throw EventValidationError(.wrongType, field: "positions.\(field.key)", "expected an array of offsets")
+            }
+            var values: [Int64] = []
+            for (partition, offset) in offsets.enumerated() {
+                values.append(try reader.checkedInt(offset, "positions.\(field.key)[\(partition)]", in: 0...Int64.max))
+            }
+            positions[field.key] = values
+        }
+        return positions
     }
 
     static func numberMap(_ value: JSONValue?, reader: FieldReader, path: String) throws(EventValidationError) -> [String: Double]? {
@@ -73,21 +77,22 @@ public struct ModelEvent: Sendable, Equatable {
     func writeFields(to writer: inout JSONWriter) {
         writer.key("model_id"); writer.string(modelId)
         writer.key("model_version"); writer.string(modelVersion)
-        if let positions {
-            writer.key("positions")
-            writer.beginObject()
-            for topic in positions.keys.sorted() {
-                writer.key(topic)
-                writer.beginArray()
-                for offset in positions[topic]! { writer.int(offset) }
-                writer.endArray()
-            }
-            writer.endObject()
-        }
+        if let positions { writer.key("positions"); writePositions(positions, to: &writer) }
         if let metrics { writer.key("metrics"); writeNumberMap(metrics, to: &writer) }
         if let decision { writer.key("decision"); writer.string(decision.rawValue) }
         if let reason { writer.key("reason"); writer.string(reason) }
     }
+}
+
+func writePositions(_ positions: [String: [Int64]], to writer: inout JSONWriter) {
+    writer.beginObject()
+    for topic in positions.keys.sorted() {
+        writer.key(topic)
+        writer.beginArray()
+        for offset in positions[topic]! { writer.int(offset) }
+        writer.endArray()
+    }
+    writer.endObject()
 }
 
 func writeNumberMap(_ map: [String: Double], to writer: inout JSONWriter) {
@@ -203,5 +208,44 @@ public struct DriftAlert: Sendable, Equatable {
         writer.key("threshold"); writer.double(threshold)
         writer.key("message"); writer.string(message)
         if let details { writer.key("details"); writeNumberMap(details, to: &writer) }
+    }
+}
+
+/// One batch of the online learner, recorded before the learner applies it: topic
+/// `learner-batches`, key `learner`. The batch is every record below `positions` and at or
+/// after the previous batch's positions, in the learner's merge order (docs/learning.md), so a
+/// replay, or the learner itself after a crash, applies exactly what the live learner applied.
+public struct LearnerBatch: Sendable, Equatable {
+    public var eventId: String
+    public var timestamp: Int64
+    public var learner: String
+    /// 1, 2, 3, … per learner.
+    public var sequence: Int64
+    /// Topic → the next offset of each partition after the batch.
+    public var positions: [String: [Int64]]
+
+    public init(eventId: String, timestamp: Int64, learner: String, sequence: Int64, positions: [String: [Int64]]) {
+        self.eventId = eventId
+        self.timestamp = timestamp
+        self.learner = learner
+        self.sequence = sequence
+        self.positions = positions
+    }
+
+    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+        eventId = header.eventId
+        timestamp = header.timestamp
+        learner = try reader.string("learner", maxLength: 128)
+        sequence = try reader.int("sequence", in: 1...Int64.max)
+        guard let positions = try ModelEvent.positions(reader.optional("positions"), reader: reader) else {
+            throw EventValidationError(.missingField, field: "positions", "required field is missing")
+        }
+        self.positions = positions
+    }
+
+    func writeFields(to writer: inout JSONWriter) {
+        writer.key("learner"); writer.string(learner)
+        writer.key("sequence"); writer.int(sequence)
+        writer.key("positions"); writePositions(positions, to: &writer)
     }
 }

@@ -10,6 +10,7 @@ public enum Topic: String, Sendable, CaseIterable, Codable, Hashable {
     case evalMetrics = "eval-metrics"
     case driftAlerts = "drift-alerts"
     case deadLetter = "dead-letter"
+    case learnerBatches = "learner-batches"
 }
 
 /// The face shapes a face analysis can report.

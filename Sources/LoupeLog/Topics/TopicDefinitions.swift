@@ -18,6 +18,7 @@ public enum TopicDefinitions {
         TopicSpec(name: "feedback", partitions: 3, key: "user_id", config: forever),
         TopicSpec(name: "impressions", partitions: 3, key: "user_id", config: forever),
         TopicSpec(name: "interactions", partitions: 6, key: "user_id", config: forever),
+        TopicSpec(name: "learner-batches", partitions: 1, key: "learner", config: forever),
         TopicSpec(name: "model-events", partitions: 1, key: "model_id", config: forever),
         TopicSpec(name: "sessions", partitions: 3, key: "user_id", config: forever),
     ]
