@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "LoupeLMDB", dependencies: ["CLMDB"], swiftSettings: strict),
+        .target(name: "LoupeStore", dependencies: ["LoupeLMDB"], swiftSettings: strict),
         .target(name: "LoupeEvents", swiftSettings: strict),
         .target(
             name: "LoupeConfig",
@@ -33,6 +34,12 @@ let package = Package(
         ),
         .target(name: "LoupeML", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "LoupeWorld", dependencies: ["LoupeEvents"], swiftSettings: strict),
+        .target(name: "LoupeEvaluation", dependencies: ["LoupeEvents", "LoupeStore"], swiftSettings: strict),
+        .target(
+            name: "LoupeLearning",
+            dependencies: ["LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML"],
+            swiftSettings: strict
+        ),
         .target(
             name: "LoupeBench",
             dependencies: ["LoupeEvents", "LoupeLog", "LoupeWorld"],
@@ -41,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "loupe",
             dependencies: [
-                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeWorld", "LoupeBench",
+                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLearning", "LoupeEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -50,6 +57,12 @@ let package = Package(
 
         .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents"], swiftSettings: strict),
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
+        .testTarget(
+            name: "LoupeLearningTests",
+            dependencies: ["LoupeLearning", "LoupeEvaluation", "LoupeWorld", "LoupeLog", "LoupeStore", "LoupeEvents"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "LoupeStoreTests", dependencies: ["LoupeStore", "LoupeLMDB", "loupe"], swiftSettings: strict),
         .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(
             name: "LoupeMLTests", dependencies: ["LoupeML"], resources: [.copy("Fixtures")], swiftSettings: strict),

@@ -18,6 +18,11 @@ if grep -E "^$PWD/(Sources|Tests)/.*: warning:" "$build_log"; then
     exit 1
 fi
 
+echo "== release build of loupe (the learner's process tests run it)" >&2
+swift build -c release --product loupe 2>&1 | tail -1
+LOUPE_BIN="$PWD/.build/release/loupe"
+export LOUPE_BIN
+
 echo "== topic schemas and examples" >&2
 "$venv/bin/python" ops/check-schemas.py
 

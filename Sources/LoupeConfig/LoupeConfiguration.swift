@@ -10,6 +10,7 @@ public struct LoupeConfiguration: Sendable, Equatable {
     public var model = ModelSettings()
     public var training = TrainingSettings()
     public var inference = InferenceSettings()
+    public var learner = LearnerConfiguration()
 
     public init() {}
 
@@ -41,6 +42,7 @@ public struct LoupeConfiguration: Sendable, Equatable {
         try root.read("model", into: &configuration.model)
         try root.read("training", into: &configuration.training)
         try root.read("inference", into: &configuration.inference)
+        try root.read("learner", into: &configuration.learner)
         try root.finish()
         return configuration
     }
@@ -138,6 +140,35 @@ public struct InferenceSettings: Sendable, Equatable, SettingsSection {
     }
 }
 
+/// The online learner's `learner:` section (docs/learning.md).
+public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
+    /// Names this learner's batch records; replay follows one learner.
+    public var id = "learner"
+    public var dimension = 64
+    public var learningRate = 0.05
+    public var l2 = 0.0001
+    public var negativeSamples = 5
+    /// Records per store transaction.
+    public var batchSize = 4096
+    /// Milliseconds a batch may wait for more records.
+    public var maxDelayMs = 500
+    /// An event id seen again within this much event time (ms) is applied once.
+    public var deduplicationWindowMs = 86_400_000
+
+    public init() {}
+
+    mutating func read(_ section: inout Section) throws {
+        id = try section.string("id") ?? id
+        dimension = try section.positiveInt("dimension") ?? dimension
+        learningRate = try section.positiveDouble("learning_rate") ?? learningRate
+        l2 = try section.nonNegativeDouble("l2") ?? l2
+        negativeSamples = try section.nonNegativeInt("negative_samples") ?? negativeSamples
+        batchSize = try section.positiveInt("batch_size") ?? batchSize
+        maxDelayMs = try section.positiveInt("max_delay_ms") ?? maxDelayMs
+        deduplicationWindowMs = try section.positiveInt("deduplication_window_ms") ?? deduplicationWindowMs
+    }
+}
+
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var message: String
 
@@ -198,6 +229,14 @@ struct Section {
         guard let node = value(key) else { return nil }
         guard let number = node as? Int, number > 0 else {
             throw ConfigurationError("\(name(key)) must be a positive integer, got \(node)")
+        }
+        return number
+    }
+
+    mutating func nonNegativeInt(_ key: String) throws -> Int? {
+        guard let node = value(key) else { return nil }
+        guard let number = node as? Int, number >= 0 else {
+            throw ConfigurationError("\(name(key)) must be a non-negative integer, got \(node)")
         }
         return number
     }

@@ -21,50 +21,47 @@ public final class MergedLogReader {
         }
     }
 
-    private struct Buffered {
-        var record: LogRecord
-        var clock: Int64
-    }
-
     /// How many records a partition may hold buffered before it is paused.
     public static let bufferLimit = 8_192
 
     private let consumer: any LogConsumer
     /// The partitions in tie-break order: on equal clocks, earlier partitions go first.
     public let partitions: [TopicPartition]
-    private let rank: [TopicPartition: Int]
-    public private(set) var cursors: [TopicPartition: Cursor]
-    private var buffers: [TopicPartition: [Buffered]]
-    private var heads: [TopicPartition: Int]
+    private let slotOf: [TopicPartition: Int]
+    // Per partition, by its slot (its place in `partitions`): the cursor, the records fetched
+    // but not yet returned (from `heads[slot]` on), and their clocks.
+    private var slotCursors: [Cursor]
+    private var buffers: [[LogRecord]]
+    private var clocks: [[Int64]]
+    private var heads: [Int]
     private var paused: Set<TopicPartition> = []
+
+    /// Where each partition's reading stands after the records returned so far.
+    public var cursors: [TopicPartition: Cursor] {
+        Dictionary(uniqueKeysWithValues: zip(partitions, slotCursors))
+    }
 
     /// Assigns `partitions` (in tie-break order) to `consumer`, starting at `cursors`
     /// (partitions without a cursor start at the beginning).
     public init(consumer: any LogConsumer, partitions: [TopicPartition], cursors: [TopicPartition: Cursor]) throws {
         self.consumer = consumer
         self.partitions = partitions
-        rank = Dictionary(uniqueKeysWithValues: partitions.enumerated().map { ($1, $0) })
+        slotOf = Dictionary(uniqueKeysWithValues: partitions.enumerated().map { ($1, $0) })
         var starts: [TopicPartition: StartPosition] = [:]
-        var resolved: [TopicPartition: Cursor] = [:]
         for partition in partitions {
-            let cursor = cursors[partition]
-            starts[partition] = cursor.map { .offset($0.next) } ?? .beginning
-            resolved[partition] = cursor ?? Cursor(next: 0)
+            starts[partition] = cursors[partition].map { .offset($0.next) } ?? .beginning
         }
         try consumer.assign(starts)
-        for partition in partitions where cursors[partition] == nil {
-            resolved[partition]?.next = consumer.position(partition) ?? 0
-        }
-        self.cursors = resolved
-        buffers = Dictionary(uniqueKeysWithValues: partitions.map { ($0, []) })
-        heads = Dictionary(uniqueKeysWithValues: partitions.map { ($0, 0) })
+        slotCursors = partitions.map { cursors[$0] ?? Cursor(next: consumer.position($0) ?? 0) }
+        buffers = Array(repeating: [], count: partitions.count)
+        clocks = Array(repeating: [], count: partitions.count)
+        heads = Array(repeating: 0, count: partitions.count)
     }
 
     /// Partitions with nothing buffered that have not reached their end: what the merge waits for.
     public func waitingFor(ends: [TopicPartition: Int64]? = nil) -> [TopicPartition] {
-        partitions.filter { partition in
-            isEmpty(partition) && !(ends?[partition].map { cursors[partition]!.next >= $0 } ?? false)
-        }
+        let limits = endOffsets(ends)
+        return partitions.indices.filter { isWaiting($0, limits) }.map { partitions[$0] }
     }
 
     /// Up to `maxRecords` records in merge order. Waits up to `timeout` for records while the
@@ -72,44 +69,68 @@ public final class MergedLogReader {
     /// offset has reached its end no longer holds the merge.
     public func read(maxRecords: Int, timeout: Duration, ends: [TopicPartition: Int64]? = nil) throws -> [LogRecord] {
         let deadline = ContinuousClock.now + timeout
+        let limits = endOffsets(ends)
         var output: [LogRecord] = []
+        output.reserveCapacity(min(maxRecords, 65_536))
         while output.count < maxRecords {
-            if !waitingFor(ends: ends).isEmpty {
+            if partitions.indices.contains(where: { isWaiting($0, limits) }) {
                 let wait = output.isEmpty ? max(.zero, deadline - ContinuousClock.now) : .zero
                 try fetch(timeout: wait)
-                if !waitingFor(ends: ends).isEmpty {
+                if partitions.indices.contains(where: { isWaiting($0, limits) }) {
                     if output.isEmpty, ContinuousClock.now < deadline { continue }
                     break
                 }
             }
-            guard let next = smallestHead() else { break }
-            let buffered = buffers[next]![heads[next]!]
-            heads[next]! += 1
-            cursors[next] = Cursor(next: buffered.record.offset + 1, clock: buffered.clock)
-            output.append(buffered.record)
-            compact(next)
+            // Emit from the smallest head until some partition runs dry.
+            while output.count < maxRecords, let slot = smallestHead(limits) {
+                let head = heads[slot]
+                let record = buffers[slot][head]
+                slotCursors[slot] = Cursor(next: record.offset + 1, clock: clocks[slot][head])
+                heads[slot] = head + 1
+                output.append(record)
+                if heads[slot] == buffers[slot].count {
+                    compact(slot)
+                    if isWaiting(slot, limits) { break }
+                }
+            }
+            if smallestHead(limits) == nil, !partitions.indices.contains(where: { isWaiting($0, limits) }) {
+                // Every partition is at its end. Rather than return at once (and be called again
+                // at once), wait for the log to grow, so that an idle reader sleeps.
+                if output.isEmpty, ContinuousClock.now < deadline { try fetch(timeout: deadline - ContinuousClock.now) }
+                break
+            }
         }
         return output
     }
 
-    private func isEmpty(_ partition: TopicPartition) -> Bool {
-        heads[partition]! >= buffers[partition]!.count
+    /// End offsets by slot (`Int64.max`: no end).
+    private func endOffsets(_ ends: [TopicPartition: Int64]?) -> [Int64] {
+        partitions.map { ends?[$0] ?? .max }
     }
 
-    private func smallestHead() -> TopicPartition? {
-        var best: (partition: TopicPartition, clock: Int64, rank: Int)?
-        for partition in partitions where !isEmpty(partition) {
-            let clock = buffers[partition]![heads[partition]!].clock
-            let rank = self.rank[partition]!
-            if let current = best, (current.clock, current.rank) <= (clock, rank) { continue }
-            best = (partition, clock, rank)
+    private func isWaiting(_ slot: Int, _ limits: [Int64]) -> Bool {
+        heads[slot] >= buffers[slot].count && slotCursors[slot].next < limits[slot]
+    }
+
+    /// The slot whose next record comes first; records at or past a partition's end are not
+    /// returned.
+    private func smallestHead(_ limits: [Int64]) -> Int? {
+        var best: Int?
+        var bestClock = Int64.max
+        for slot in partitions.indices where heads[slot] < buffers[slot].count {
+            guard buffers[slot][heads[slot]].offset < limits[slot] else { continue }
+            let clock = clocks[slot][heads[slot]]
+            if best == nil || clock < bestClock {
+                best = slot
+                bestClock = clock
+            }
         }
-        return best?.partition
+        return best
     }
 
     /// Polls the consumer once, pausing partitions whose buffers are full.
     private func fetch(timeout: Duration) throws {
-        let full = Set(partitions.filter { buffers[$0]!.count - heads[$0]! >= Self.bufferLimit })
+        let full = Set(partitions.indices.filter { buffers[$0].count - heads[$0] >= Self.bufferLimit }.map { partitions[$0] })
         let toPause = full.subtracting(paused)
         let toResume = paused.subtracting(full)
         if !toPause.isEmpty { try consumer.pause(toPause.sorted()) }
@@ -117,21 +138,23 @@ public final class MergedLogReader {
         paused = full
         if paused.count == partitions.count { return }
         for record in try consumer.poll(maxRecords: 4_096, timeout: timeout) {
-            let partition = record.topicPartition
-            guard buffers[partition] != nil else { continue }
-            let previous = buffers[partition]!.last?.clock ?? cursors[partition]!.clock
-            buffers[partition]!.append(Buffered(record: record, clock: max(previous, record.timestamp)))
+            guard let slot = slotOf[record.topicPartition] else { continue }
+            let previous = clocks[slot].last ?? slotCursors[slot].clock
+            buffers[slot].append(record)
+            clocks[slot].append(max(previous, record.timestamp))
         }
     }
 
-    private func compact(_ partition: TopicPartition) {
-        let head = heads[partition]!
-        if head == buffers[partition]!.count {
-            buffers[partition]!.removeAll(keepingCapacity: true)
-            heads[partition] = 0
+    private func compact(_ slot: Int) {
+        let head = heads[slot]
+        if head == buffers[slot].count {
+            buffers[slot].removeAll(keepingCapacity: true)
+            clocks[slot].removeAll(keepingCapacity: true)
+            heads[slot] = 0
         } else if head >= 4_096 {
-            buffers[partition]!.removeFirst(head)
-            heads[partition] = 0
+            buffers[slot].removeFirst(head)
+            clocks[slot].removeFirst(head)
+            heads[slot] = 0
         }
     }
 }

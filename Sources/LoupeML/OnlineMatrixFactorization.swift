@@ -55,30 +55,49 @@ public struct OnlineMatrixFactorization: Sendable {
     public mutating func learn(_ example: TrainingExample) -> Float {
         let dimension = settings.dimension
         let l2 = settings.l2
-        let user = Array(users.row(example.user))
-        var userGradient = user.map { $0 * l2 }
-        var itemGradients: [Int: [Float]] = [:]
-        var loss = Float(0)
-
-        var targets = [(example.item, example.label)]
-        for negative in example.negatives where negative != example.item { targets.append((negative, 0)) }
-        for (item, label) in targets {
-            let vector = items.row(item)
-            let score = zip(user, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-            loss += example.weight * Self.logisticLoss(score: score, label: label)
-            let scale = example.weight * (Self.sigmoid(score) - label)
-            var gradient = itemGradients[item] ?? [Float](repeating: 0, count: dimension)
-            for (offset, value) in vector.enumerated() {
-                gradient[offset] += scale * user[offset] + l2 * value
-                userGradient[offset] += scale * value
-            }
-            itemGradients[item] = gradient
-            loss += 0.5 * l2 * vector.reduce(0) { $0 + $1 * $1 }
+        // The distinct items touched, the positive first; a negative drawn twice counts twice.
+        var targets: [(item: Int, label: Float)] = [(example.item, example.label)]
+        var slots: [Int] = [example.item]
+        for negative in example.negatives where negative != example.item {
+            targets.append((negative, 0))
+            if !slots.contains(negative) { slots.append(negative) }
         }
-        loss += 0.5 * l2 * user.reduce(0) { $0 + $1 * $1 }
-
-        Self.adagradStep(&users, example.user, userGradient, settings)
-        for (item, gradient) in itemGradients { Self.adagradStep(&items, item, gradient, settings) }
+        var user = [Float](users.row(example.user))
+        var userGradient = [Float](repeating: 0, count: dimension)
+        var itemGradients = [Float](repeating: 0, count: slots.count * dimension)
+        var loss = Float(0)
+        user.withUnsafeMutableBufferPointer { user in
+            userGradient.withUnsafeMutableBufferPointer { userGradient in
+                itemGradients.withUnsafeMutableBufferPointer { itemGradients in
+                    items.values.withUnsafeBufferPointer { itemValues in
+                        for offset in 0..<dimension { userGradient[offset] = l2 * user[offset] }
+                        var userNorm = Float(0)
+                        for offset in 0..<dimension { userNorm += user[offset] * user[offset] }
+                        loss += 0.5 * l2 * userNorm
+                        for (item, label) in targets {
+                            let vector = itemValues.baseAddress! + item * dimension
+                            let gradient = itemGradients.baseAddress! + slots.firstIndex(of: item)! * dimension
+                            var score = Float(0)
+                            var norm = Float(0)
+                            for offset in 0..<dimension {
+                                score += user[offset] * vector[offset]
+                                norm += vector[offset] * vector[offset]
+                            }
+                            loss += example.weight * Self.logisticLoss(score: score, label: label) + 0.5 * l2 * norm
+                            let scale = example.weight * (Self.sigmoid(score) - label)
+                            for offset in 0..<dimension {
+                                gradient[offset] += scale * user[offset] + l2 * vector[offset]
+                                userGradient[offset] += scale * vector[offset]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Self.adagradStep(&users, example.user, userGradient[...], settings)
+        for (slot, item) in slots.enumerated() {
+            Self.adagradStep(&items, item, itemGradients[slot * dimension..<(slot + 1) * dimension], settings)
+        }
         return loss
     }
 
@@ -116,11 +135,15 @@ public struct OnlineMatrixFactorization: Sendable {
         max(score, 0) - score * label + log1pf(expf(-abs(score)))
     }
 
-    static func adagradStep(_ table: inout EmbeddingTable, _ index: Int, _ gradient: [Float], _ settings: OnlineModelSettings) {
-        table.withRow(index) { row, accumulator in
-            accumulator += gradient.reduce(0) { $0 + $1 * $1 } / Float(gradient.count)
-            let step = settings.learningRate / (accumulator.squareRoot() + settings.epsilon)
-            for offset in 0..<row.count { row[offset] -= step * gradient[offset] }
+    static func adagradStep(_ table: inout EmbeddingTable, _ index: Int, _ gradient: ArraySlice<Float>, _ settings: OnlineModelSettings) {
+        gradient.withUnsafeBufferPointer { gradient in
+            table.withRow(index) { row, accumulator in
+                var squares = Float(0)
+                for value in gradient { squares += value * value }
+                accumulator += squares / Float(gradient.count)
+                let step = settings.learningRate / (accumulator.squareRoot() + settings.epsilon)
+                for offset in 0..<row.count { row[offset] -= step * gradient[offset] }
+            }
         }
     }
 }

@@ -13,8 +13,10 @@ struct LoupeProcess {
         }
     }
 
-    /// The directory holding the test bundle also holds the `loupe` executable.
+    /// `LOUPE_BIN` when set (ops/test.sh points it at a release build, which the learner tests
+    /// need to finish in reasonable time); else the `loupe` built beside the test bundle.
     static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["LOUPE_BIN"], !path.isEmpty { return path }
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = directory.appendingPathComponent("loupe").path
@@ -32,8 +34,8 @@ struct LoupeProcess {
         var description: String { rawValue }
     }
 
-    /// Global options for a fresh, isolated log: a new data directory, and for Kafka a config
-    /// file with a unique topic prefix.
+    /// Global options for a fresh, isolated log and store: a new data directory, and for Kafka
+    /// a config file with a unique topic prefix.
     static func isolatedLog(_ backend: Backend) throws -> [String] {
         let directory = NSTemporaryDirectory() + "loupe-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -49,7 +51,8 @@ struct LoupeProcess {
             let prefix = "t\(UUID().uuidString.prefix(8).lowercased())."
             try "log:\n  topic_prefix: \"\(prefix)\"\n  kafka:\n    receive.message.max.bytes: 1000000000\n".write(
                 toFile: config, atomically: true, encoding: .utf8)
-            return ["--brokers", brokers, "--config", config]
+            // --data holds the state store; the log is Kafka.
+            return ["--brokers", brokers, "--config", config, "--data", directory + "/data"]
         }
     }
 

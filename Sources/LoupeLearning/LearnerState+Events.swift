@@ -1,0 +1,85 @@
+import LoupeEvents
+import LoupeStore
+
+extension LearnerState {
+    /// Folds one valid event into the state (docs/learning.md says what each type does).
+    mutating func apply(_ event: Event, negatives: Int) {
+        switch event {
+        case .catalog(let change):
+            let index = item(change.itemId, style: change.item?.style.index, time: change.timestamp)
+            touchItem(index, time: change.timestamp)
+            if let attributes = change.item {
+                setStyle(index, attributes.style.index)
+                items[index].frameWidthMM = Float(attributes.frameWidthMM)
+                items[index].lensHeightMM = Float(attributes.lensHeightMM)
+                items[index].bridgeMM = Float(attributes.bridgeMM)
+                items[index].templeLengthMM = Float(attributes.templeLengthMM)
+                items[index].price = attributes.price
+                items[index].currency = attributes.currency
+                items[index].material = attributes.material
+                items[index].color = attributes.color
+                items[index].deleted = false
+            } else {
+                items[index].deleted = true
+            }
+        case .faceAnalysis(let analysis):
+            let index = user(analysis.userId, faceShape: analysis.faceShape?.index, time: analysis.timestamp)
+            touchUser(index, time: analysis.timestamp)
+            setFaceShape(index, analysis.faceShape?.index)
+            let measured = analysis.measurements
+            users[index].faceLengthMM = Float(measured.faceLengthMM)
+            users[index].foreheadWidthMM = Float(measured.foreheadWidthMM)
+            users[index].cheekboneWidthMM = Float(measured.cheekboneWidthMM)
+            users[index].jawWidthMM = Float(measured.jawWidthMM)
+            users[index].pupillaryDistanceMM = Float(measured.pupillaryDistanceMM)
+            users[index].confidence = Float(analysis.confidence)
+        case .session(let session):
+            touchUser(user(session.userId, time: session.timestamp), time: session.timestamp)
+        case .interaction(let interaction):
+            let weight: Float
+            switch interaction.kind {
+            case .view: weight = EventWeights.view
+            case .click: weight = EventWeights.click
+            case .tryOn: weight = EventWeights.tryOn
+            case .addToCart: weight = EventWeights.addToCart
+            case .purchase: weight = EventWeights.purchase
+            }
+            observe(user: interaction.userId, item: interaction.itemId, weight: weight, event: event, negatives: negatives)
+        case .feedback(let feedback):
+            let weight: Float
+            switch feedback.kind {
+            case .like: weight = EventWeights.like
+            case .dislike: weight = EventWeights.dislike
+            case .return: weight = EventWeights.return
+            case .rating: weight = EventWeights.rating(feedback.rating ?? 3)
+            }
+            observe(user: feedback.userId, item: feedback.itemId, weight: weight, event: event, negatives: negatives)
+        case .impression, .modelEvent, .evalMetric, .driftAlert, .deadLetter, .learnerBatch:
+            counters["ignored", default: 0] += 1
+        }
+    }
+
+    private mutating func observe(user userId: String, item itemId: String, weight: Float, event: Event, negatives: Int) {
+        let userIndex = user(userId, time: event.timestamp)
+        if self.itemIndex[itemId] == nil { counters["unknown_items", default: 0] += 1 }
+        let itemIndex = item(itemId, time: event.timestamp)
+        touchUser(userIndex, time: event.timestamp)
+        touchItem(itemIndex, time: event.timestamp)
+        learn(user: userIndex, item: itemIndex, weight: weight, eventId: event.eventId, negatives: negatives)
+        items[itemIndex].interactionCount += 1
+        sampler.observe(itemIndex)
+    }
+
+    /// A new version of the entity: updates count as the version, and the latest event time.
+    private mutating func touchUser(_ index: Int, time: Int64) {
+        users[index].version += 1
+        users[index].lastEventTime = max(users[index].lastEventTime, time)
+        dirtyUsers.insert(index)
+    }
+
+    private mutating func touchItem(_ index: Int, time: Int64) {
+        items[index].version += 1
+        items[index].lastEventTime = max(items[index].lastEventTime, time)
+        dirtyItems.insert(index)
+    }
+}

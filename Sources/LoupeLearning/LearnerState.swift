@@ -1,0 +1,188 @@
+import LoupeEvents
+import LoupeML
+import LoupeStore
+
+/// The learner's state in memory: a mirror of its tables in the store, loaded at start and
+/// written back (the changed rows only) in the transaction that ends each batch.
+///
+/// Everything that influences an update is either stored or rebuilt exactly from what is
+/// stored (integer sampler weights, persisted group sums), so a learner restarted from the
+/// store continues bit for bit as one that never stopped.
+struct LearnerState {
+    static let faceGroups = FaceShape.allCases.count + 1
+    static let styleGroups = FrameStyle.allCases.count + 1
+
+    var model: OnlineMatrixFactorization
+    var userIds: [String] = []
+    var userIndex: [String: Int] = [:]
+    var users: [UserRecord] = []
+    var itemIds: [String] = []
+    var itemIndex: [String: Int] = [:]
+    var items: [ItemRecord] = []
+    var sampler = NegativeSampler()
+    /// Sum and count of the embeddings of the users of each face shape (last: unknown) and of
+    /// the items of each style (last: unknown), for starting new rows at their group's mean.
+    var faceSums: [[Double]]
+    var faceCounts: [Int]
+    var styleSums: [[Double]]
+    var styleCounts: [Int]
+    var counters: [String: Int64] = [:]
+
+    var dirtyUsers: Set<Int> = []
+    var dirtyItems: Set<Int> = []
+    var dirtyGroups = false
+
+    init(settings: OnlineModelSettings) {
+        model = OnlineMatrixFactorization(settings: settings)
+        faceSums = Array(repeating: Array(repeating: 0, count: settings.dimension), count: Self.faceGroups)
+        faceCounts = Array(repeating: 0, count: Self.faceGroups)
+        styleSums = Array(repeating: Array(repeating: 0, count: settings.dimension), count: Self.styleGroups)
+        styleCounts = Array(repeating: 0, count: Self.styleGroups)
+    }
+
+    var dimension: Int { model.settings.dimension }
+
+    func faceGroup(of user: Int) -> Int { users[user].faceShapeIndex ?? FaceShape.allCases.count }
+    func styleGroup(of item: Int) -> Int { items[item].styleIndex ?? FrameStyle.allCases.count }
+
+    // MARK: rows
+
+    /// The index of `id`, creating the user (at the mean of its face-shape group) if new.
+    mutating func user(_ id: String, faceShape: Int? = nil, time: Int64) -> Int {
+        if let index = userIndex[id] { return index }
+        let group = faceShape ?? FaceShape.allCases.count
+        let row = Self.startingRow(sum: faceSums[group], count: faceCounts[group], id: id, dimension: dimension)
+        let index = model.users.append(row)
+        userIds.append(id)
+        userIndex[id] = index
+        users.append(UserRecord(version: 0, lastEventTime: time, faceShapeIndex: faceShape))
+        Self.addToGroup(&faceSums[group], &faceCounts[group], row.map(Double.init), sign: 1)
+        dirtyGroups = true
+        dirtyUsers.insert(index)
+        counters["users_created", default: 0] += 1
+        return index
+    }
+
+    /// The index of `id`, creating the item (at the mean of its style group) if new.
+    mutating func item(_ id: String, style: Int? = nil, time: Int64) -> Int {
+        if let index = itemIndex[id] { return index }
+        let group = style ?? FrameStyle.allCases.count
+        let row = Self.startingRow(sum: styleSums[group], count: styleCounts[group], id: id, dimension: dimension)
+        let index = model.items.append(row)
+        itemIds.append(id)
+        itemIndex[id] = index
+        items.append(ItemRecord(version: 0, lastEventTime: time, styleIndex: style))
+        sampler.ensureItem(index)
+        Self.addToGroup(&styleSums[group], &styleCounts[group], row.map(Double.init), sign: 1)
+        dirtyGroups = true
+        dirtyItems.insert(index)
+        counters["items_created", default: 0] += 1
+        return index
+    }
+
+    /// The group's mean when it has members, else small values derived from the id alone.
+    static func startingRow(sum: [Double], count: Int, id: String, dimension: Int) -> [Float] {
+        if count > 0 { return sum.map { Float($0 / Double(count)) } }
+        var random = SplitMix64(seed: fnv1a(id))
+        return (0..<dimension).map { _ in Float(random.nextUniform() - 0.5) * 0.2 }
+    }
+
+    static func addToGroup(_ sum: inout [Double], _ count: inout Int, _ row: [Double], sign: Double) {
+        for offset in 0..<row.count { sum[offset] += sign * row[offset] }
+        count += sign > 0 ? 1 : -1
+    }
+
+    /// Moves a user to another face-shape group (a new face analysis).
+    mutating func setFaceShape(_ user: Int, _ shape: Int?) {
+        let old = faceGroup(of: user)
+        let new = shape ?? FaceShape.allCases.count
+        guard old != new else { return }
+        let row = model.users.row(user).map(Double.init)
+        Self.addToGroup(&faceSums[old], &faceCounts[old], row, sign: -1)
+        Self.addToGroup(&faceSums[new], &faceCounts[new], row, sign: 1)
+        dirtyGroups = true
+        users[user].faceShapeIndex = shape
+    }
+
+    /// Moves an item to another style group (a catalog upsert).
+    mutating func setStyle(_ item: Int, _ style: Int?) {
+        let old = styleGroup(of: item)
+        let new = style ?? FrameStyle.allCases.count
+        guard old != new else { return }
+        let row = model.items.row(item).map(Double.init)
+        Self.addToGroup(&styleSums[old], &styleCounts[old], row, sign: -1)
+        Self.addToGroup(&styleSums[new], &styleCounts[new], row, sign: 1)
+        dirtyGroups = true
+        items[item].styleIndex = style
+    }
+
+    // MARK: learning
+
+    /// One weighted observation; `weight` > 0 means wanted, < 0 not wanted.
+    mutating func learn(user: Int, item: Int, weight: Float, eventId: String, negatives count: Int) {
+        guard weight != 0 else { return }
+        var negatives: [Int] = []
+        if weight > 0, count > 0 {
+            var random = SplitMix64(seed: fnv1a(eventId))
+            for _ in 0..<count {
+                if let drawn = sampler.draw(uniform: random.nextUniform()), drawn != item, !items[drawn].deleted {
+                    negatives.append(drawn)
+                }
+            }
+        }
+        var touched = [item]
+        for negative in negatives where !touched.contains(negative) { touched.append(negative) }
+        let dimension = self.dimension
+        // Rows before the step, to move the group sums by exactly the change.
+        var before = [Float](model.users.row(user))
+        for index in touched { before += model.items.row(index) }
+        model.learn(TrainingExample(user: user, item: item, label: weight > 0 ? 1 : 0, weight: abs(weight), negatives: negatives))
+
+        let userGroup = faceGroup(of: user)
+        let userRow = model.users.row(user)
+        for offset in 0..<dimension {
+            faceSums[userGroup][offset] += Double(userRow[userRow.startIndex + offset]) - Double(before[offset])
+        }
+        for (position, index) in touched.enumerated() {
+            let group = styleGroup(of: index)
+            let row = model.items.row(index)
+            let base = (position + 1) * dimension
+            for offset in 0..<dimension {
+                styleSums[group][offset] += Double(row[row.startIndex + offset]) - Double(before[base + offset])
+            }
+            dirtyItems.insert(index)
+        }
+        dirtyUsers.insert(user)
+        dirtyGroups = true
+        counters["examples", default: 0] += 1
+    }
+}
+
+/// FNV-1a over the UTF-8 bytes: a stable seed from an id.
+func fnv1a(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return hash
+}
+
+/// SplitMix64: small, fast, and the same on every machine.
+struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform number in [0, 1) with 53 random bits.
+    mutating func nextUniform() -> Double {
+        Double(next() >> 11) / Double(UInt64(1) << 53)
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import LoupeEvents
+import LoupeLog
+import LoupeStore
+
+/// `loupe learn` and `loupe replay`: folds the log into the state store, one batch per store
+/// transaction, exactly once.
+///
+/// The fold order is `MergedLogReader`'s: a function of the log. Where the live learner had to
+/// decide without all the data — a partition at its end while others had records — the batch
+/// it decided on is recorded in `learner-batches` *before* it is applied, and both a replay and
+/// the learner after a crash apply recorded batches as recorded. The positions and clocks of
+/// every partition are written in the same transaction as the state they produced.
+public final class OnlineLearner {
+    /// The topics the learner folds, in the order that breaks ties between equal clocks.
+    public static let topics: [Topic] = [.catalog, .faceAnalysis, .sessions, .interactions, .feedback]
+
+    public struct Summary: Sendable {
+        public var batches = 0
+        public var records = 0
+        public var replayedBatches = 0
+    }
+
+    private let store: StateStore
+    private let log: any EventLog
+    private let settings: LearnerSettings
+    private let tables: LearnerTables
+    private var state: LearnerState
+    private var sequence: Int64
+    private let partitions: [TopicPartition]
+    private var cursors: [TopicPartition: MergedLogReader.Cursor]
+    private var deadLetters: (any LogProducer)?
+
+    public init(store: StateStore, log: any EventLog, settings: LearnerSettings) throws {
+        self.store = store
+        self.log = log
+        self.settings = settings
+        tables = try LearnerTables(store)
+        var partitions: [TopicPartition] = []
+        for topic in Self.topics {
+            let count = try log.partitionCount(of: topic.rawValue)
+            partitions += (0..<Int32(count)).map { TopicPartition(topic.rawValue, $0) }
+        }
+        self.partitions = partitions
+        let tables = self.tables
+        (state, sequence, cursors) = try store.read { snapshot in
+            let state = try LearnerState.load(from: snapshot, tables: tables, settings: settings)
+            let sequence = try snapshot.get(tables.meta, Array("sequence".utf8)).map { bytes in
+                bytes.withUnsafeBytes { $0.loadLittleEndian(Int64.self, at: 0) }
+            } ?? 0
+            var cursors: [TopicPartition: MergedLogReader.Cursor] = [:]
+            for partition in partitions {
+                guard let next = try snapshot.position(topic: partition.topic, partition: partition.partition) else { continue }
+                let clock = try snapshot.get(tables.clocks, Self.clockKey(partition)).map { bytes in
+                    bytes.withUnsafeBytes { $0.loadLittleEndian(Int64.self, at: 0) }
+                } ?? .min
+                cursors[partition] = MergedLogReader.Cursor(next: next, clock: clock)
+            }
+            return (state, sequence, cursors)
+        }
+    }
+
+    /// Learns until the end of the log as it is now (`untilEnd`) or until `shouldStop` says so.
+    /// First applies any batch recorded but not yet applied (a crash between the two).
+    public func learn(untilEnd: Bool, shouldStop: () -> Bool = { false }, progress: (Summary) -> Void = { _ in }) throws -> Summary {
+        var summary = Summary()
+        for batch in try recordedBatches(after: sequence) {
+            try apply(recorded: batch)
+            summary.replayedBatches += 1
+        }
+        let producer = try log.makeProducer()
+        defer { try? producer.close() }
+        let consumer = try log.makeConsumer(group: nil)
+        defer { consumer.close() }
+        let reader = try MergedLogReader(consumer: consumer, partitions: partitions, cursors: cursors)
+        var endsAtStart: [TopicPartition: Int64] = [:]
+        for partition in partitions { endsAtStart[partition] = try log.watermarks(partition).high }
+        while !shouldStop() {
+            var ends: [TopicPartition: Int64] = endsAtStart
+            if !untilEnd {
+                for partition in partitions { ends[partition] = try log.watermarks(partition).high }
+            }
+            let records = try reader.read(
+                maxRecords: settings.batchSize, timeout: .milliseconds(settings.maxDelayMilliseconds), ends: ends)
+            if records.isEmpty {
+                if untilEnd, partitions.allSatisfy({ reader.cursors[$0]!.next >= endsAtStart[$0]! }) { break }
+                continue
+            }
+            let batch = LearnerBatch(
+                eventId: "\(settings.learnerId)-batch-\(sequence + 1)", timestamp: Self.batchClock(reader.cursors),
+                learner: settings.learnerId, sequence: sequence + 1, positions: Self.positions(reader.cursors, partitions))
+            let event = Event.learnerBatch(batch)
+            try producer.send(
+                topic: Topic.learnerBatches.rawValue, key: Array(batch.learner.utf8), value: EventCodec.encode(event),
+                timestamp: batch.timestamp)
+            try producer.flush()
+            try commit(records, cursors: reader.cursors, sequence: batch.sequence)
+            summary.batches += 1
+            summary.records += records.count
+            progress(summary)
+        }
+        try deadLetters?.close()
+        return summary
+    }
+
+    /// Applies every batch `learner` recorded, in order, into this (fresh) store.
+    public func replay(progress: (Summary) -> Void = { _ in }) throws -> Summary {
+        var summary = Summary()
+        for batch in try recordedBatches(after: sequence) {
+            try apply(recorded: batch)
+            summary.batches += 1
+            progress(summary)
+        }
+        try deadLetters?.close()
+        return summary
+    }
+
+    /// The learner's batches in `learner-batches` with a sequence after `sequence`, in order.
+    private func recordedBatches(after sequence: Int64) throws -> [LearnerBatch] {
+        let topic = Topic.learnerBatches.rawValue
+        let consumer = try log.makeConsumer(group: nil)
+        defer { consumer.close() }
+        let partitionCount = try log.partitionCount(of: topic)
+        var batches: [LearnerBatch] = []
+        for partition in 0..<Int32(partitionCount) {
+            let place = TopicPartition(topic, partition)
+            let end = try log.watermarks(place).high
+            try consumer.assign([place: .beginning])
+            while (consumer.position(place) ?? end) < end {
+                for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10)) {
+                    guard case .learnerBatch(let batch) = try? EventCodec.decode(record.value, topic: .learnerBatches),
+                        batch.learner == settings.learnerId, batch.sequence > sequence
+                    else { continue }
+                    batches.append(batch)
+                }
+            }
+        }
+        batches.sort { $0.sequence < $1.sequence }
+        for (offset, batch) in batches.enumerated() where batch.sequence != sequence + 1 + Int64(offset) {
+            throw LearnerError("learner-batches skips from sequence \(sequence + Int64(offset)) to \(batch.sequence) for learner \(settings.learnerId)")
+        }
+        return batches
+    }
+
+    /// Applies a recorded batch: exactly the records below its positions, in merge order.
+    private func apply(recorded batch: LearnerBatch) throws {
+        var ends: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            guard let offsets = batch.positions[partition.topic], Int(partition.partition) < offsets.count else {
+                throw LearnerError("batch \(batch.sequence) of \(batch.learner) has no position for \(partition)")
+            }
+            ends[partition] = offsets[Int(partition.partition)]
+        }
+        let consumer = try log.makeConsumer(group: nil)
+        defer { consumer.close() }
+        let reader = try MergedLogReader(consumer: consumer, partitions: partitions, cursors: cursors)
+        var records: [LogRecord] = []
+        while partitions.contains(where: { reader.cursors[$0]!.next < ends[$0]! }) {
+            let piece = try reader.read(maxRecords: 65_536, timeout: .seconds(30), ends: ends)
+            if piece.isEmpty {
+                throw LearnerError("the log no longer holds the records of batch \(batch.sequence) (retention?)")
+            }
+            records += piece
+        }
+        try commit(records, cursors: reader.cursors, sequence: batch.sequence)
+    }
+
+    /// Folds `records` into memory, then writes the changed state, the positions and clocks and
+    /// the batch sequence in one transaction.
+    private func commit(_ records: [LogRecord], cursors: [TopicPartition: MergedLogReader.Cursor], sequence: Int64) throws {
+        let decoded = parallelMap(count: records.count) { index in
+            Result { () throws(EventValidationError) -> Event in
+                try EventCodec.decode(records[index].value, topic: Topic(rawValue: records[index].topic))
+            }
+        }
+        var seenInBatch: [String: Int64] = [:]
+        var rejected: [(LogRecord, EventValidationError)] = []
+        let window = settings.deduplicationWindowMilliseconds
+        try store.read { snapshot in
+            for (record, outcome) in zip(records, decoded) {
+                switch outcome {
+                case .failure(let error):
+                    rejected.append((record, error))
+                    self.state.counters["dead_lettered", default: 0] += 1
+                case .success(let event):
+                    let seenAt = try seenInBatch[event.eventId] ?? snapshot.seenEventTime(event.eventId)
+                    if let seenAt, abs(event.timestamp - seenAt) <= window {
+                        self.state.counters["duplicates", default: 0] += 1
+                        continue
+                    }
+                    seenInBatch[event.eventId] = event.timestamp
+                    self.state.apply(event, negatives: settings.model.negativeSamples)
+                    self.state.counters["applied", default: 0] += 1
+                }
+            }
+        }
+        let clock = Self.batchClock(cursors)
+        let folded = self.state
+        let tables = self.tables
+        let partitions = self.partitions
+        try store.write { transaction in
+            try folded.write(to: transaction, tables: tables)
+            for partition in partitions {
+                guard let cursor = cursors[partition] else { continue }
+                try transaction.setPosition(StorePosition(topic: partition.topic, partition: partition.partition, offset: cursor.next))
+                try transaction.put(tables.clocks, Self.clockKey(partition), littleEndianBytes(cursor.clock))
+            }
+            for (eventId, timestamp) in seenInBatch { _ = try transaction.markSeen(eventId, at: timestamp) }
+            if clock != .min { _ = try transaction.pruneSeenEvents(olderThan: clock - window) }
+            try transaction.put(tables.meta, Array("sequence".utf8), littleEndianBytes(sequence))
+            try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: "online-mf-adagrad"))
+        }
+        self.state.clearDirty()
+        self.sequence = sequence
+        self.cursors = cursors
+        if !rejected.isEmpty { try deadLetter(rejected) }
+    }
+
+    /// Records the learner cannot decode go to dead-letter; they still count as consumed.
+    private func deadLetter(_ rejected: [(LogRecord, EventValidationError)]) throws {
+        let producer = try deadLetters ?? log.makeProducer()
+        deadLetters = producer
+        for (record, error) in rejected {
+            let location = "\(record.topic)/\(record.partition)@\(record.offset)"
+            let letter = DeadLetter(
+                rejecting: record.value, error: error, source: "learner", sourceTopic: record.topic, location: location,
+                eventId: "dl-learner-\(location)", timestamp: record.timestamp)
+            let event = Event.deadLetter(letter)
+            try producer.send(topic: Topic.deadLetter.rawValue, key: Array(event.key.utf8), value: EventCodec.encode(event), timestamp: record.timestamp)
+        }
+        try producer.flush()
+    }
+
+    static func clockKey(_ partition: TopicPartition) -> [UInt8] {
+        var key = Array(partition.topic.utf8)
+        key.append(0)
+        withUnsafeBytes(of: partition.partition.bigEndian) { key.append(contentsOf: $0) }
+        return key
+    }
+
+    /// The batch's place in event time: the largest clock reached (0 before any record).
+    static func batchClock(_ cursors: [TopicPartition: MergedLogReader.Cursor]) -> Int64 {
+        max(0, cursors.values.map(\.clock).max() ?? 0)
+    }
+
+    static func positions(_ cursors: [TopicPartition: MergedLogReader.Cursor], _ partitions: [TopicPartition]) -> [String: [Int64]] {
+        var positions: [String: [Int64]] = [:]
+        for partition in partitions {
+            positions[partition.topic, default: []].append(cursors[partition]!.next)
+        }
+        return positions
+    }
+}
+
+struct LearnerMetadata: Codable {
+    var learner: String
+    var algorithm: String
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import LoupeConfig
+import LoupeLearning
+import LoupeLog
+import LoupeStore
+import Synchronization
+
+/// Set by SIGINT/SIGTERM: the learner finishes the batch it is on, commits it, and exits.
+let stopRequested = Atomic<Bool>(false)
+
+/// Installs the handlers, and unblocks the two signals: a process inherits its parent's signal
+/// mask, and a supervisor that blocked them would otherwise leave SIGTERM pending forever.
+func stopOnSignals() {
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) }
+        sigaddset(&signals, signalNumber)
+    }
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+}
+
+extension LearnerSettings {
+    init(_ configuration: LearnerConfiguration) {
+        self.init()
+        learnerId = configuration.id
+        model.dimension = configuration.dimension
+        model.learningRate = Float(configuration.learningRate)
+        model.l2 = Float(configuration.l2)
+        model.negativeSamples = configuration.negativeSamples
+        batchSize = configuration.batchSize
+        maxDelayMilliseconds = configuration.maxDelayMs
+        deduplicationWindowMilliseconds = Int64(configuration.deduplicationWindowMs)
+    }
+}
+
+struct Learn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fold the log into the state store: the online learner.",
+        discussion: """
+            Reads catalog, face-analysis, sessions, interactions and feedback in a deterministic \
+            order (docs/learning.md), updates user and item embeddings, and commits each batch \
+            to the state store under --data together with the log positions it consumed, so a \
+            restart — even after kill -9 — continues exactly where the last commit left off. \
+            Without --until-end it runs until SIGINT or SIGTERM, finishing its current batch.
+
+            Example:
+              loupe topics apply
+              loupe generate --events 100000 | loupe produce
+              loupe learn --until-end
+              loupe store stats
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Stop once the end of the log (as it is at start) has been learned.")
+    var untilEnd = false
+
+    func run() throws {
+        let configuration = try global.loadConfiguration()
+        let log = try LogFactory.open(configuration.log)
+        let store = try StateStore(directory: configuration.log.data)
+        let learner = try OnlineLearner(store: store, log: log, settings: LearnerSettings(configuration.learner))
+        stopOnSignals()
+        let progress = ProgressReporter("learn")
+        let summary = try learner.learn(untilEnd: untilEnd, shouldStop: { stopRequested.load(ordering: .relaxed) }) {
+            progress.update($0.records, detail: "\($0.batches) batches")
+        }
+        progress.finish()
+        var report = "learn: \(summary.records) records in \(summary.batches) batches into \(configuration.log.data)/state"
+        if summary.replayedBatches > 0 { report += " (first re-applied \(summary.replayedBatches) recorded batch(es))" }
+        FileHandle.standardError.write(Data((report + "\n").utf8))
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild a learner's state from the log into a fresh store.",
+        discussion: """
+            Applies, in order, every batch the learner (learner.id in the configuration) \
+            recorded in the learner-batches topic, into the state store under --data, which \
+            must not exist yet. The result equals the live learner's state at its last batch: \
+            compare with `loupe store checksum`. With the embedded log, --log-data names the \
+            data directory that holds the log (default: --data).
+
+            Example:
+              loupe replay --data ./rebuilt --log-data ./loupe-data
+              loupe store checksum --data ./rebuilt
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Data directory of the embedded log to replay (default: --data).", valueName: "dir"))
+    var logData: String?
+
+    func run() throws {
+        var configuration = try global.loadConfiguration()
+        let storeDirectory = configuration.log.data
+        if FileManager.default.fileExists(atPath: storeDirectory + "/state") {
+            throw CLIError("\(storeDirectory)/state already exists; replay builds a new store — choose an empty --data")
+        }
+        if let logData { configuration.log.data = logData }
+        let log = try LogFactory.open(configuration.log)
+        let store = try StateStore(directory: storeDirectory)
+        let learner = try OnlineLearner(store: store, log: log, settings: LearnerSettings(configuration.learner))
+        let progress = ProgressReporter("replay")
+        let summary = try learner.replay { progress.update($0.batches) }
+        progress.finish()
+        FileHandle.standardError.write(Data("replay: \(summary.batches) batches into \(storeDirectory)/state\n".utf8))
+    }
+}
