@@ -42,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "LoupeBench",
-            dependencies: ["LoupeEvents", "LoupeLog", "LoupeWorld"],
+            dependencies: ["LoupeEvents", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Loupe as it stands, end to end, on the embedded log (no Kafka needed):
 # generate a synthetic eyewear world, produce it (with a few malformed lines, which land in
-# dead-letter), tail it back, and print per-topic counts.
+# dead-letter), tail it back, print per-topic counts, learn it online, score the learned state
+# against the world's planted preferences next to popularity, and rebuild it by replay.
 # Usage: ops/demo.sh [--events N]   (default 100000); data goes to ./loupe-data/demo, wiped first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +52,7 @@ PY
 
 step "per-topic counts, read back with loupe tail"
 total=0
-for topic in catalog face-analysis sessions interactions feedback impressions model-events eval-metrics drift-alerts dead-letter; do
+for topic in catalog face-analysis sessions interactions feedback impressions model-events eval-metrics drift-alerts dead-letter learner-batches; do
     count=$("$loupe" tail --topic "$topic" --from-beginning --until-end "${log[@]}" | wc -l)
     printf '  %-14s %8d\n' "$topic" "$count"
     total=$((total + count))
@@ -66,3 +67,19 @@ for line in sys.stdin:
     print(f"  {user['user_id']}: {user['face_shape']:8} best styles {', '.join(user['best_styles'])}")
 PY
 )"
+
+step "learn the log online (loupe learn --until-end)"
+"$loupe" learn --until-end "${log[@]}"
+"$loupe" store stats "${log[@]}" | head -20
+
+step "how well the learned state recovers the planted preferences"
+"$loupe" evaluate --truth "$data/truth.jsonl" "${log[@]}"
+
+step "rebuild the state by replaying the log into a fresh store, and compare checksums"
+rm -rf "$data-replayed"
+"$loupe" replay --data "$data-replayed" --log-data "$data"
+live=$("$loupe" store checksum "${log[@]}")
+replayed=$("$loupe" store checksum --data "$data-replayed")
+echo "  live      $live"
+echo "  replayed  $replayed"
+[ "$live" = "$replayed" ] && echo "  identical" || { echo "  DIFFERENT" >&2; exit 1; }

@@ -8,7 +8,7 @@ import LoupeWorld
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's throughput (figures go to docs/benchmarks.md).",
-        subcommands: [LogThroughput.self]
+        subcommands: [LogThroughput.self, LearnThroughput.self]
     )
 
     struct LogThroughput: ParsableCommand {
@@ -53,18 +53,8 @@ struct Bench: ParsableCommand {
             let settings = try global.loadConfiguration().log
             let chosen = backend ?? (settings.brokers == nil ? .embedded : .both)
 
-            let progress = ProgressReporter("generate", total: events)
-            let world = try SyntheticWorld(WorldConfiguration(seed: seed, users: max(2_000, events / 50), items: 2_000, events: events))
-            var lines: [[UInt8]] = []
-            lines.reserveCapacity(events)
-            var bytes = 0
-            for event in world.events() {
-                let line = EventCodec.encode(event)
-                bytes += line.count
-                lines.append(line)
-                progress.update(lines.count)
-            }
-            progress.finish()
+            let lines = try Bench.generatedLines(events: events, seed: seed)
+            let bytes = lines.reduce(0) { $0 + $1.count }
             print("bench log: \(events) events, \(bytes / 1_000_000) MB of JSON (mean \(bytes / events) bytes), seed \(seed)")
             print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
 
@@ -105,6 +95,95 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(
                 Data("\(log.description): produce \(Int(result.produceRate))/s (\(String(format: "%.2f", result.produceSeconds)) s), consume \(Int(result.consumeRate))/s (\(String(format: "%.2f", result.consumeSeconds)) s)\n".utf8))
             return (name, target, result)
+        }
+    }
+
+    /// The events of a generated world as JSON lines (not timed by any benchmark).
+    static func generatedLines(events: Int, seed: UInt64) throws -> [[UInt8]] {
+        let progress = ProgressReporter("generate", total: events)
+        let world = try SyntheticWorld(WorldConfiguration(seed: seed, users: max(2_000, events / 50), items: 2_000, events: events))
+        var lines: [[UInt8]] = []
+        lines.reserveCapacity(events)
+        for event in world.events() {
+            lines.append(EventCodec.encode(event))
+            progress.update(lines.count)
+        }
+        progress.finish()
+        return lines
+    }
+
+    struct LearnThroughput: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "learn",
+            abstract: "Events per second from the log to committed state, and the time to replay them.",
+            discussion: """
+                For each backend and each dimension: produces a generated world into a fresh log \
+                (not timed), runs the learner over it to the end (timed: reading, decoding, \
+                learning, committing), then replays its recorded batches into a fresh store \
+                (timed). Peak memory is the process's maximum resident set.
+
+                Example:
+                  loupe bench learn --events 1000000 --brokers 127.0.0.1:9092
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "How many events to learn.")
+        var events = 1_000_000
+
+        @Option(help: "Embedding dimensions to measure, comma-separated.")
+        var dimensions = "64,128"
+
+        @Option(help: "embedded, kafka or both (default: both with --brokers, else embedded).")
+        var backend: LogThroughput.Backend?
+
+        @Option(help: "Seed of the generated world.")
+        var seed: UInt64 = 42
+
+        func run() throws {
+            let settings = try global.loadConfiguration().log
+            let chosen = backend ?? (settings.brokers == nil ? .embedded : .both)
+            let sizes = try dimensions.split(separator: ",").map { text in
+                guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value > 0 else {
+                    throw ValidationError("--dimensions takes positive integers, such as 64,128")
+                }
+                return value
+            }
+            let lines = try Bench.generatedLines(events: events, seed: seed)
+            print("bench learn: \(events) events, seed \(seed), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print("backend   d    learn events/s  learn s  replay s  target  learn/target")
+            for dimension in sizes {
+                if chosen == .embedded || chosen == .both {
+                    let directory = NSTemporaryDirectory() + "loupe-bench-learn-\(UUID().uuidString)"
+                    defer { try? FileManager.default.removeItem(atPath: directory) }
+                    let result = try LearnBenchmark.run(log: try EmbeddedLog(directory: directory), lines: lines, dimension: dimension, directory: directory)
+                    report("embedded", result, target: 100_000)
+                }
+                if chosen == .kafka || chosen == .both, let brokers = settings.brokers {
+                    let directory = NSTemporaryDirectory() + "loupe-bench-learn-\(UUID().uuidString)"
+                    defer { try? FileManager.default.removeItem(atPath: directory) }
+                    let prefix = "bench-\(UUID().uuidString.prefix(8).lowercased())."
+                    let kafka = NamespacedLog(try KafkaLog(brokers: brokers, properties: settings.kafka), prefix: prefix)
+                    report("kafka", try LearnBenchmark.run(log: kafka, lines: lines, dimension: dimension, directory: directory), target: nil)
+                }
+            }
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            print("peak memory (max resident set of this process): \(usage.ru_maxrss / 1024) MiB")
+        }
+
+        private func report(_ name: String, _ result: LearnBenchmark.Result, target: Int?) {
+            let columns = [
+                name.padding(toLength: 10, withPad: " ", startingAt: 0),
+                String(result.dimension).padding(toLength: 5, withPad: " ", startingAt: 0),
+                String(Int(result.learnRate)).padding(toLength: 16, withPad: " ", startingAt: 0),
+                String(format: "%.2f", result.learnSeconds).padding(toLength: 9, withPad: " ", startingAt: 0),
+                String(format: "%.2f", result.replaySeconds).padding(toLength: 10, withPad: " ", startingAt: 0),
+                (target.map(String.init) ?? "-").padding(toLength: 8, withPad: " ", startingAt: 0),
+                target.map { String(format: "%.2f", result.learnRate / Double($0)) } ?? "-",
+            ]
+            print(columns.joined())
         }
     }
 }
