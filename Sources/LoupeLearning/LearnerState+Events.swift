@@ -55,13 +55,13 @@ extension LearnerState {
             }
             observe(user: feedback.userId, item: feedback.itemId, weight: weight, event: event, negatives: negatives)
         case .impression, .modelEvent, .evalMetric, .driftAlert, .deadLetter, .learnerBatch:
-            counters["ignored", default: 0] += 1
+            counters[.ignored] += 1
         }
     }
 
     private mutating func observe(user userId: String, item itemId: String, weight: Float, event: Event, negatives: Int) {
         let userIndex = user(userId, time: event.timestamp)
-        if self.itemIndex[itemId] == nil { counters["unknown_items", default: 0] += 1 }
+        if self.itemIndex[itemId] == nil { counters[.unknownItems] += 1 }
         let itemIndex = item(itemId, time: event.timestamp)
         touchUser(userIndex, time: event.timestamp)
         touchItem(itemIndex, time: event.timestamp)

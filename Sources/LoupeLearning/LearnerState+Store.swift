@@ -85,8 +85,8 @@ extension LearnerState {
         entry = try metaCursor.first()
         while let current = entry {
             let key = String(decoding: current.key, as: UTF8.self)
-            if key.hasPrefix("counter/") {
-                state.counters[String(key.dropFirst("counter/".count))] = current.value.loadLittleEndian(Int64.self, at: 0)
+            if key.hasPrefix("counter/"), let counter = LearnerCounter(rawValue: String(key.dropFirst("counter/".count))) {
+                state.counters[counter] = current.value.loadLittleEndian(Int64.self, at: 0)
             }
             entry = try metaCursor.next()
         }
@@ -117,8 +117,8 @@ extension LearnerState {
                 try transaction.put(tables.groups, Array("style/\(group)".utf8), Self.encodeGroup(styleCounts[group], styleSums[group]))
             }
         }
-        for (name, value) in counters {
-            try transaction.put(tables.meta, Array("counter/\(name)".utf8), littleEndianBytes(value))
+        for counter in LearnerCounter.allCases {
+            try transaction.put(tables.meta, Array("counter/\(counter.rawValue)".utf8), littleEndianBytes(counters[counter]))
         }
     }
 

@@ -26,7 +26,7 @@ struct LearnerState {
     var faceCounts: [Int]
     var styleSums: [[Double]]
     var styleCounts: [Int]
-    var counters: [String: Int64] = [:]
+    var counters = LearnerCounters()
 
     var dirtyUsers: Set<Int> = []
     var dirtyItems: Set<Int> = []
@@ -59,7 +59,7 @@ struct LearnerState {
         Self.addToGroup(&faceSums[group], &faceCounts[group], row.map(Double.init), sign: 1)
         dirtyGroups = true
         dirtyUsers.insert(index)
-        counters["users_created", default: 0] += 1
+        counters[.usersCreated] += 1
         return index
     }
 
@@ -76,7 +76,7 @@ struct LearnerState {
         Self.addToGroup(&styleSums[group], &styleCounts[group], row.map(Double.init), sign: 1)
         dirtyGroups = true
         dirtyItems.insert(index)
-        counters["items_created", default: 0] += 1
+        counters[.itemsCreated] += 1
         return index
     }
 
@@ -154,7 +154,26 @@ struct LearnerState {
         }
         dirtyUsers.insert(user)
         dirtyGroups = true
-        counters["examples", default: 0] += 1
+        counters[.examples] += 1
+    }
+}
+
+/// What the learner counts, stored as `counter/<name>` in `learner_meta` (docs/learning.md).
+enum LearnerCounter: String, CaseIterable {
+    case applied, duplicates, ignored, examples
+    case deadLettered = "dead_lettered"
+    case unknownItems = "unknown_items"
+    case usersCreated = "users_created"
+    case itemsCreated = "items_created"
+}
+
+/// The counters in a fixed array: they change with every event, so no hashing of names.
+struct LearnerCounters {
+    private var values = [Int64](repeating: 0, count: LearnerCounter.allCases.count)
+
+    subscript(counter: LearnerCounter) -> Int64 {
+        get { values[LearnerCounter.allCases.firstIndex(of: counter)!] }
+        set { values[LearnerCounter.allCases.firstIndex(of: counter)!] = newValue }
     }
 }
 

@@ -181,16 +181,16 @@ public final class OnlineLearner {
                 switch outcome {
                 case .failure(let error):
                     rejected.append((record, error))
-                    self.state.counters["dead_lettered", default: 0] += 1
+                    self.state.counters[.deadLettered] += 1
                 case .success(let event):
                     let seenAt = try seenInBatch[event.eventId] ?? snapshot.seenEventTime(event.eventId)
                     if let seenAt, abs(event.timestamp - seenAt) <= window {
-                        self.state.counters["duplicates", default: 0] += 1
+                        self.state.counters[.duplicates] += 1
                         continue
                     }
                     seenInBatch[event.eventId] = event.timestamp
                     self.state.apply(event, negatives: settings.model.negativeSamples)
-                    self.state.counters["applied", default: 0] += 1
+                    self.state.counters[.applied] += 1
                 }
             }
         }
