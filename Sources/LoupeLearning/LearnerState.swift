@@ -138,17 +138,19 @@ struct LearnerState {
         for index in touched { before += model.items.row(index) }
         model.learn(TrainingExample(user: user, item: item, label: weight > 0 ? 1 : 0, weight: abs(weight), negatives: negatives))
 
-        let userGroup = faceGroup(of: user)
         let userRow = model.users.row(user)
-        for offset in 0..<dimension {
-            faceSums[userGroup][offset] += Double(userRow[userRow.startIndex + offset]) - Double(before[offset])
+        faceSums[faceGroup(of: user)].withUnsafeMutableBufferPointer { sums in
+            userRow.withUnsafeBufferPointer { row in
+                for offset in 0..<dimension { sums[offset] += Double(row[offset]) - Double(before[offset]) }
+            }
         }
         for (position, index) in touched.enumerated() {
-            let group = styleGroup(of: index)
-            let row = model.items.row(index)
+            let itemRow = model.items.row(index)
             let base = (position + 1) * dimension
-            for offset in 0..<dimension {
-                styleSums[group][offset] += Double(row[row.startIndex + offset]) - Double(before[base + offset])
+            styleSums[styleGroup(of: index)].withUnsafeMutableBufferPointer { sums in
+                itemRow.withUnsafeBufferPointer { row in
+                    for offset in 0..<dimension { sums[offset] += Double(row[offset]) - Double(before[base + offset]) }
+                }
             }
             dirtyItems.insert(index)
         }
