@@ -5,7 +5,7 @@ import LoupeStore
 /// - `learner_users`, `learner_items`: id → dense index (UInt32) ‖ Adagrad accumulator (Float32);
 /// - `learner_groups`: `face/<g>` or `style/<g>` → member count (Int64) ‖ sums (Float64 × d);
 /// - `learner_clocks`: topic ‖ 0 ‖ partition (big-endian) → the partition's clock (Int64);
-/// - `learner_meta`: `sequence`, `counter/<name>` → Int64.
+/// - `learner_meta`: `counter/<name>` → Int64.
 /// Integers and floats are little-endian.
 struct LearnerTables {
     let users: RawTable

@@ -26,7 +26,8 @@ public final class OnlineLearner {
     private let settings: LearnerSettings
     private let tables: LearnerTables
     private var state: LearnerState
-    private var sequence: Int64
+    /// The sequence number of this learner's last recorded batch (0: none).
+    private var sequence: Int64 = 0
     private let partitions: [TopicPartition]
     private var cursors: [TopicPartition: MergedLogReader.Cursor]
     private var deadLetters: (any LogProducer)?
@@ -43,11 +44,8 @@ public final class OnlineLearner {
         }
         self.partitions = partitions
         let tables = self.tables
-        (state, sequence, cursors) = try store.read { snapshot in
+        (state, cursors) = try store.read { snapshot in
             let state = try LearnerState.load(from: snapshot, tables: tables, settings: settings)
-            let sequence = try snapshot.get(tables.meta, Array("sequence".utf8)).map { bytes in
-                bytes.withUnsafeBytes { $0.loadLittleEndian(Int64.self, at: 0) }
-            } ?? 0
             var cursors: [TopicPartition: MergedLogReader.Cursor] = [:]
             for partition in partitions {
                 guard let next = try snapshot.position(topic: partition.topic, partition: partition.partition) else { continue }
@@ -56,7 +54,7 @@ public final class OnlineLearner {
                 } ?? .min
                 cursors[partition] = MergedLogReader.Cursor(next: next, clock: clock)
             }
-            return (state, sequence, cursors)
+            return (state, cursors)
         }
     }
 
@@ -64,7 +62,7 @@ public final class OnlineLearner {
     /// First applies any batch recorded but not yet applied (a crash between the two).
     public func learn(untilEnd: Bool, shouldStop: () -> Bool = { false }, progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var summary = Summary()
-        for batch in try recordedBatches(after: sequence) {
+        for batch in try pendingBatches() {
             try apply(recorded: batch)
             summary.replayedBatches += 1
         }
@@ -94,7 +92,8 @@ public final class OnlineLearner {
                 topic: Topic.learnerBatches.rawValue, key: Array(batch.learner.utf8), value: EventCodec.encode(event),
                 timestamp: batch.timestamp)
             try producer.flush()
-            try commit(records, cursors: reader.cursors, sequence: batch.sequence)
+            try commit(records, cursors: reader.cursors)
+            sequence = batch.sequence
             summary.batches += 1
             summary.records += records.count
             progress(summary)
@@ -106,7 +105,7 @@ public final class OnlineLearner {
     /// Applies every batch `learner` recorded, in order, into this (fresh) store.
     public func replay(progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var summary = Summary()
-        for batch in try recordedBatches(after: sequence) {
+        for batch in try pendingBatches() {
             try apply(recorded: batch)
             summary.batches += 1
             progress(summary)
@@ -115,8 +114,12 @@ public final class OnlineLearner {
         return summary
     }
 
-    /// The learner's batches in `learner-batches` with a sequence after `sequence`, in order.
-    private func recordedBatches(after sequence: Int64) throws -> [LearnerBatch] {
+    /// This learner's recorded batches that the store does not hold yet, in order, and the
+    /// sequence number of its last recorded batch. A batch is held when the store's positions
+    /// have reached its positions in every partition: which batches were cut where is recorded
+    /// in the log, not in the store, so a learner that cut its batches differently (after a
+    /// restart, say) still ends with the same state.
+    private func pendingBatches() throws -> [LearnerBatch] {
         let topic = Topic.learnerBatches.rawValue
         let consumer = try log.makeConsumer(group: nil)
         defer { consumer.close() }
@@ -129,17 +132,23 @@ public final class OnlineLearner {
             while (consumer.position(place) ?? end) < end {
                 for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10)) {
                     guard case .learnerBatch(let batch) = try? EventCodec.decode(record.value, topic: .learnerBatches),
-                        batch.learner == settings.learnerId, batch.sequence > sequence
+                        batch.learner == settings.learnerId
                     else { continue }
                     batches.append(batch)
                 }
             }
         }
         batches.sort { $0.sequence < $1.sequence }
-        for (offset, batch) in batches.enumerated() where batch.sequence != sequence + 1 + Int64(offset) {
-            throw LearnerError("learner-batches skips from sequence \(sequence + Int64(offset)) to \(batch.sequence) for learner \(settings.learnerId)")
+        sequence = batches.last?.sequence ?? 0
+        for (offset, batch) in batches.enumerated() where batch.sequence != Int64(offset) + 1 {
+            throw LearnerError("learner-batches skips from sequence \(offset) to \(batch.sequence) for learner \(settings.learnerId)")
         }
-        return batches
+        return batches.filter { batch in
+            partitions.contains { partition in
+                let end = batch.positions[partition.topic].flatMap { Int(partition.partition) < $0.count ? $0[Int(partition.partition)] : nil } ?? 0
+                return end > (cursors[partition]?.next ?? 0)
+            }
+        }
     }
 
     /// Applies a recorded batch: exactly the records below its positions, in merge order.
@@ -162,12 +171,12 @@ public final class OnlineLearner {
             }
             records += piece
         }
-        try commit(records, cursors: reader.cursors, sequence: batch.sequence)
+        try commit(records, cursors: reader.cursors)
     }
 
-    /// Folds `records` into memory, then writes the changed state, the positions and clocks and
-    /// the batch sequence in one transaction.
-    private func commit(_ records: [LogRecord], cursors: [TopicPartition: MergedLogReader.Cursor], sequence: Int64) throws {
+    /// Folds `records` into memory, then writes the changed state and the positions and clocks
+    /// in one transaction.
+    private func commit(_ records: [LogRecord], cursors: [TopicPartition: MergedLogReader.Cursor]) throws {
         let decoded = parallelMap(count: records.count) { index in
             Result { () throws(EventValidationError) -> Event in
                 try EventCodec.decode(records[index].value, topic: Topic(rawValue: records[index].topic))
@@ -207,11 +216,9 @@ public final class OnlineLearner {
             }
             for (eventId, timestamp) in seenInBatch { _ = try transaction.markSeen(eventId, at: timestamp) }
             if clock != .min { _ = try transaction.pruneSeenEvents(olderThan: clock - window) }
-            try transaction.put(tables.meta, Array("sequence".utf8), littleEndianBytes(sequence))
             try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: "online-mf-adagrad"))
         }
         self.state.clearDirty()
-        self.sequence = sequence
         self.cursors = cursors
         if !rejected.isEmpty { try deadLetter(rejected) }
     }
