@@ -32,7 +32,7 @@ import Testing
             learner.arguments = ["learn", "--until-end"] + crashy
             learner.standardError = FileHandle.nullDevice
             try learner.run()
-            usleep(UInt32.random(in: 300_000...1_500_000, using: &random))
+            usleep(UInt32.random(in: 200_000...800_000, using: &random))
             if learner.isRunning {
                 kill(learner.processIdentifier, SIGKILL)
                 learner.waitUntilExit()
