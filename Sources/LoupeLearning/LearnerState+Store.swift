@@ -33,15 +33,7 @@ extension LearnerState {
         var state = LearnerState(settings: settings.model)
         let dimension = settings.model.dimension
 
-        var userRows: [(index: Int, id: String, accumulator: Float)] = []
-        let userCursor = try snapshot.cursor(tables.users)
-        var entry = try userCursor.first()
-        while let current = entry {
-            userRows.append((Int(current.value.loadLittleEndian(UInt32.self, at: 0)), String(decoding: current.key, as: UTF8.self), current.value.loadLittleEndian(Float.self, at: 4)))
-            entry = try userCursor.next()
-        }
-        for row in userRows.sorted(by: { $0.index < $1.index }) {
-            guard row.index == state.userIds.count else { throw LearnerError("learner_users has a gap at index \(state.userIds.count)") }
+        for row in try indexedRows(tables.users, in: snapshot) {
             guard let embedding = try snapshot.userEmbedding(row.id), let record = try snapshot.user(row.id) else {
                 throw LearnerError("user \(row.id) is indexed but has no embedding or record")
             }
@@ -51,15 +43,7 @@ extension LearnerState {
             state.users.append(record)
         }
 
-        var itemRows: [(index: Int, id: String, accumulator: Float)] = []
-        let itemCursor = try snapshot.cursor(tables.items)
-        entry = try itemCursor.first()
-        while let current = entry {
-            itemRows.append((Int(current.value.loadLittleEndian(UInt32.self, at: 0)), String(decoding: current.key, as: UTF8.self), current.value.loadLittleEndian(Float.self, at: 4)))
-            entry = try itemCursor.next()
-        }
-        for row in itemRows.sorted(by: { $0.index < $1.index }) {
-            guard row.index == state.itemIds.count else { throw LearnerError("learner_items has a gap at index \(state.itemIds.count)") }
+        for row in try indexedRows(tables.items, in: snapshot) {
             guard let embedding = try snapshot.itemEmbedding(row.id), let record = try snapshot.item(row.id) else {
                 throw LearnerError("item \(row.id) is indexed but has no embedding or record")
             }
@@ -82,7 +66,7 @@ extension LearnerState {
             }
         }
         let metaCursor = try snapshot.cursor(tables.meta)
-        entry = try metaCursor.first()
+        var entry = try metaCursor.first()
         while let current = entry {
             let key = String(decoding: current.key, as: UTF8.self)
             if key.hasPrefix("counter/"), let counter = LearnerCounter(rawValue: String(key.dropFirst("counter/".count))) {
@@ -92,6 +76,25 @@ extension LearnerState {
         }
         state.dirtyGroups = false
         return state
+    }
+
+    /// The rows of `learner_users` or `learner_items` in index order; the indices must be 0, 1, 2, ….
+    static func indexedRows(_ table: RawTable, in snapshot: StoreSnapshot) throws -> [(index: Int, id: String, accumulator: Float)] {
+        var rows: [(index: Int, id: String, accumulator: Float)] = []
+        let cursor = try snapshot.cursor(table)
+        var entry = try cursor.first()
+        while let current = entry {
+            rows.append((
+                Int(current.value.loadLittleEndian(UInt32.self, at: 0)), String(decoding: current.key, as: UTF8.self),
+                current.value.loadLittleEndian(Float.self, at: 4)
+            ))
+            entry = try cursor.next()
+        }
+        rows.sort { $0.index < $1.index }
+        for (position, row) in rows.enumerated() where row.index != position {
+            throw LearnerError("\(table.name) has no row with index \(position)")
+        }
+        return rows
     }
 
     /// Writes what changed since the last write. Re-runnable: it only puts values.
