@@ -94,26 +94,29 @@ struct LearnerState {
 
     /// Moves a user to another face-shape group (a new face analysis).
     mutating func setFaceShape(_ user: Int, _ shape: Int?) {
-        let old = faceGroup(of: user)
-        let new = shape ?? FaceShape.allCases.count
-        guard old != new else { return }
         let row = model.users.row(user).map(Double.init)
-        Self.addToGroup(&faceSums[old], &faceCounts[old], row, sign: -1)
-        Self.addToGroup(&faceSums[new], &faceCounts[new], row, sign: 1)
-        dirtyGroups = true
+        if Self.move(row, from: faceGroup(of: user), to: shape ?? FaceShape.allCases.count, &faceSums, &faceCounts) {
+            dirtyGroups = true
+        }
         users[user].faceShapeIndex = shape
     }
 
     /// Moves an item to another style group (a catalog upsert).
     mutating func setStyle(_ item: Int, _ style: Int?) {
-        let old = styleGroup(of: item)
-        let new = style ?? FrameStyle.allCases.count
-        guard old != new else { return }
         let row = model.items.row(item).map(Double.init)
-        Self.addToGroup(&styleSums[old], &styleCounts[old], row, sign: -1)
-        Self.addToGroup(&styleSums[new], &styleCounts[new], row, sign: 1)
-        dirtyGroups = true
+        if Self.move(row, from: styleGroup(of: item), to: style ?? FrameStyle.allCases.count, &styleSums, &styleCounts) {
+            dirtyGroups = true
+        }
         items[item].styleIndex = style
+    }
+
+    /// Takes a row out of one group's sum and count and adds it to another's; false when the
+    /// groups are the same.
+    static func move(_ row: [Double], from old: Int, to new: Int, _ sums: inout [[Double]], _ counts: inout [Int]) -> Bool {
+        guard old != new else { return false }
+        addToGroup(&sums[old], &counts[old], row, sign: -1)
+        addToGroup(&sums[new], &counts[new], row, sign: 1)
+        return true
     }
 
     // MARK: learning
