@@ -11,6 +11,8 @@ public enum LearnBenchmark {
         public var events: Int
         public var dimension: Int
         public var learnSeconds: Double
+        /// CPU time (user + system, every thread) the process spent while learning.
+        public var learnCPUSeconds: Double
         public var replaySeconds: Double
 
         public var learnRate: Double { Double(events) / learnSeconds }
@@ -18,7 +20,8 @@ public enum LearnBenchmark {
 
     /// Produces `lines` into `log` (not timed), learns them into a store under `directory`, then
     /// replays the learner's batches into a second store there.
-    public static func run(log: any EventLog, lines: [[UInt8]], dimension: Int, directory: String) throws -> Result {
+    /// `settings` are the learner's (batch size, model, …) with the dimension to measure.
+    public static func run(log: any EventLog, lines: [[UInt8]], settings: LearnerSettings, directory: String) throws -> Result {
         _ = try log.apply(TopicDefinitions.builtIn)
         let producer = try log.makeProducer()
         let ingestor = EventIngestor(producer: producer, source: "bench", clock: { 0 })
@@ -27,19 +30,29 @@ public enum LearnBenchmark {
         }
         try producer.close()
 
-        var settings = LearnerSettings()
-        settings.model.dimension = dimension
-        settings.learnerId = "bench-\(dimension)-\(UUID().uuidString.prefix(8))"
+        var settings = settings
+        settings.learnerId = "bench-\(settings.model.dimension)-\(UUID().uuidString.prefix(8))"
+        let cpuStart = processCPUSeconds()
         let learnStart = ContinuousClock.now
         let summary = try OnlineLearner(store: try StateStore(directory: directory + "/live"), log: log, settings: settings)
             .learn(untilEnd: true)
         let learnSeconds = LogBenchmark.seconds(since: learnStart)
+        let learnCPUSeconds = processCPUSeconds() - cpuStart
         guard summary.records >= lines.count else {
             throw LearnerError("the learner applied \(summary.records) of \(lines.count) events")
         }
         let replayStart = ContinuousClock.now
         _ = try OnlineLearner(store: try StateStore(directory: directory + "/replayed"), log: log, settings: settings).replay()
         return Result(
-            events: lines.count, dimension: dimension, learnSeconds: learnSeconds, replaySeconds: LogBenchmark.seconds(since: replayStart))
+            events: lines.count, dimension: settings.model.dimension, learnSeconds: learnSeconds, learnCPUSeconds: learnCPUSeconds,
+            replaySeconds: LogBenchmark.seconds(since: replayStart))
+    }
+
+    /// User plus system CPU time of the whole process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

@@ -11,6 +11,7 @@ public struct LoupeConfiguration: Sendable, Equatable {
     public var training = TrainingSettings()
     public var inference = InferenceSettings()
     public var learner = LearnerConfiguration()
+    public var server = ServerSettings()
 
     public init() {}
 
@@ -43,6 +44,7 @@ public struct LoupeConfiguration: Sendable, Equatable {
         try root.read("training", into: &configuration.training)
         try root.read("inference", into: &configuration.inference)
         try root.read("learner", into: &configuration.learner)
+        try root.read("server", into: &configuration.server)
         try root.finish()
         return configuration
     }
@@ -122,13 +124,25 @@ public struct TrainingSettings: Sendable, Equatable, SettingsSection {
     }
 }
 
-/// The seed's `inference:` section.
+/// The seed's `inference:` section, and what `loupe serve` and `loupe recommend` add to it.
 public struct InferenceSettings: Sendable, Equatable, SettingsSection {
     public var batchSize = 64
     /// Seconds a cached prediction may be served.
     public var cacheTTL = 3600
     public var numRecommendations = 10
     public var candidatePoolSize = 1000
+    /// The largest `k` a request may ask for.
+    public var maxRecommendations = 100
+    /// Maximal marginal relevance: 1 ranks by score alone, 0 by novelty alone.
+    public var mmrLambda = 0.7
+    /// Memory bound of the prediction cache, in MiB (0 disables the cache).
+    public var cacheMaxMB = 64
+    /// How often the service opens a newer snapshot of the store, in milliseconds.
+    public var snapshotRefreshMs = 1000
+    /// Salt of the stable hash that assigns each user a variant.
+    public var experimentSalt = "loupe"
+    /// Variant name → share of users; shares must add up to 1.
+    public var variants: [String: Double] = ["control": 1.0]
 
     public init() {}
 
@@ -137,6 +151,49 @@ public struct InferenceSettings: Sendable, Equatable, SettingsSection {
         cacheTTL = try section.positiveInt("cache_ttl") ?? cacheTTL
         numRecommendations = try section.positiveInt("num_recommendations") ?? numRecommendations
         candidatePoolSize = try section.positiveInt("candidate_pool_size") ?? candidatePoolSize
+        maxRecommendations = try section.positiveInt("max_recommendations") ?? maxRecommendations
+        mmrLambda = try section.unitDouble("mmr_lambda") ?? mmrLambda
+        cacheMaxMB = try section.nonNegativeInt("cache_max_mb") ?? cacheMaxMB
+        snapshotRefreshMs = try section.positiveInt("snapshot_refresh_ms") ?? snapshotRefreshMs
+        experimentSalt = try section.string("experiment_salt") ?? experimentSalt
+        if let shares = try section.section("variants") {
+            variants = try shares.doubleMap()
+            let total = variants.values.reduce(0, +)
+            guard !variants.isEmpty, variants.values.allSatisfy({ $0 >= 0 }), abs(total - 1) < 1e-9 else {
+                throw ConfigurationError("inference.variants must map names to non-negative shares that add up to 1, got \(variants)")
+            }
+        }
+        guard numRecommendations <= maxRecommendations else {
+            throw ConfigurationError("inference.num_recommendations (\(numRecommendations)) exceeds inference.max_recommendations (\(maxRecommendations))")
+        }
+    }
+}
+
+/// The `server:` section of `loupe serve`.
+public struct ServerSettings: Sendable, Equatable, SettingsSection {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Bearer token for write routes; the environment variable LOUPE_API_TOKEN overrides it.
+    /// With none, write routes are refused.
+    public var apiToken: String?
+    /// Whether read routes also require the token.
+    public var protectReads = false
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes = 1_048_576
+    /// Most events one `POST /v1/events` may carry.
+    public var maxEventsPerRequest = 1000
+
+    public init() {}
+
+    mutating func read(_ section: inout Section) throws {
+        host = try section.string("host") ?? host
+        port = try section.positiveInt("port") ?? port
+        guard port <= 65_535 else { throw ConfigurationError("server.port must be at most 65535, got \(port)") }
+        apiToken = try section.string("api_token") ?? apiToken
+        if apiToken?.isEmpty == true { apiToken = nil }
+        protectReads = try section.bool("protect_reads") ?? protectReads
+        maxBodyBytes = try section.positiveInt("max_body_bytes") ?? maxBodyBytes
+        maxEventsPerRequest = try section.positiveInt("max_events_per_request") ?? maxEventsPerRequest
     }
 }
 
@@ -149,11 +206,13 @@ public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
     public var l2 = 0.0001
     public var negativeSamples = 5
     /// Records per store transaction.
-    public var batchSize = 4096
+    public var batchSize = 16_384
     /// Milliseconds a batch may wait for more records.
     public var maxDelayMs = 500
     /// An event id seen again within this much event time (ms) is applied once.
     public var deduplicationWindowMs = 86_400_000
+    /// Interactions and feedback kept per user, newest last, for serving.
+    public var historyLength = 20
 
     public init() {}
 
@@ -166,6 +225,7 @@ public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
         batchSize = try section.positiveInt("batch_size") ?? batchSize
         maxDelayMs = try section.positiveInt("max_delay_ms") ?? maxDelayMs
         deduplicationWindowMs = try section.positiveInt("deduplication_window_ms") ?? deduplicationWindowMs
+        historyLength = try section.nonNegativeInt("history_length") ?? historyLength
     }
 }
 
@@ -253,6 +313,18 @@ struct Section {
         return number
     }
 
+    mutating func unitDouble(_ key: String) throws -> Double? {
+        guard let number = try double(key) else { return nil }
+        guard (0...1).contains(number) else { throw ConfigurationError("\(name(key)) must be between 0 and 1, got \(number)") }
+        return number
+    }
+
+    mutating func bool(_ key: String) throws -> Bool? {
+        guard let node = value(key) else { return nil }
+        if let flag = node as? Bool { return flag }
+        throw ConfigurationError("\(name(key)) must be true or false, got \(node)")
+    }
+
     private mutating func double(_ key: String) throws -> Double? {
         guard let node = value(key) else { return nil }
         if let number = node as? Double, number.isFinite { return number }
@@ -270,6 +342,19 @@ struct Section {
             case let flag as Bool: map[key] = flag ? "true" : "false"
             case let number as Double: map[key] = String(number)
             default: throw ConfigurationError("\(name(key)) must be a string, number or boolean")
+            }
+        }
+        return map
+    }
+
+    /// Every key of this mapping with a numeric value.
+    func doubleMap() throws -> [String: Double] {
+        var map: [String: Double] = [:]
+        for (key, node) in values {
+            switch node {
+            case let number as Int: map[key] = Double(number)
+            case let number as Double where number.isFinite: map[key] = number
+            default: throw ConfigurationError("\(name(key)) must be a number, got \(node)")
             }
         }
         return map

@@ -7,11 +7,13 @@ public struct LearnerSettings: Sendable, Equatable {
     public var learnerId = "learner"
     public var model = OnlineModelSettings()
     /// Records per store transaction.
-    public var batchSize = 4_096
+    public var batchSize = 16_384
     /// How long a batch may wait for more records before it is applied.
     public var maxDelayMilliseconds = 500
     /// An event id seen again within this much event time is applied once.
     public var deduplicationWindowMilliseconds: Int64 = 86_400_000
+    /// Interactions and feedback kept per user in `user_history`, newest last (0: none).
+    public var historyLength = 20
 
     public init() {}
 }

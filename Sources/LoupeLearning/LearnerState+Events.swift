@@ -36,30 +36,32 @@ extension LearnerState {
         case .session(let session):
             touchUser(user(session.userId, time: session.timestamp), time: session.timestamp)
         case .interaction(let interaction):
-            let weight: Float
+            let (weight, kind): (Float, HistoryKind)
             switch interaction.kind {
-            case .view: weight = EventWeights.view
-            case .click: weight = EventWeights.click
-            case .tryOn: weight = EventWeights.tryOn
-            case .addToCart: weight = EventWeights.addToCart
-            case .purchase: weight = EventWeights.purchase
+            case .view: (weight, kind) = (EventWeights.view, .view)
+            case .click: (weight, kind) = (EventWeights.click, .click)
+            case .tryOn: (weight, kind) = (EventWeights.tryOn, .tryOn)
+            case .addToCart: (weight, kind) = (EventWeights.addToCart, .addToCart)
+            case .purchase: (weight, kind) = (EventWeights.purchase, .purchase)
             }
-            observe(user: interaction.userId, item: interaction.itemId, weight: weight, event: event, negatives: negatives)
+            observe(user: interaction.userId, item: interaction.itemId, weight: weight, kind: kind, event: event, negatives: negatives)
         case .feedback(let feedback):
-            let weight: Float
+            let (weight, kind): (Float, HistoryKind)
             switch feedback.kind {
-            case .like: weight = EventWeights.like
-            case .dislike: weight = EventWeights.dislike
-            case .return: weight = EventWeights.return
-            case .rating: weight = EventWeights.rating(feedback.rating ?? 3)
+            case .like: (weight, kind) = (EventWeights.like, .like)
+            case .dislike: (weight, kind) = (EventWeights.dislike, .dislike)
+            case .return: (weight, kind) = (EventWeights.return, .return)
+            case .rating: (weight, kind) = (EventWeights.rating(feedback.rating ?? 3), .rating)
             }
-            observe(user: feedback.userId, item: feedback.itemId, weight: weight, event: event, negatives: negatives)
+            observe(user: feedback.userId, item: feedback.itemId, weight: weight, kind: kind, event: event, negatives: negatives)
         case .impression, .modelEvent, .evalMetric, .driftAlert, .deadLetter, .learnerBatch:
             counters[.ignored] += 1
         }
     }
 
-    private mutating func observe(user userId: String, item itemId: String, weight: Float, event: Event, negatives: Int) {
+    private mutating func observe(
+        user userId: String, item itemId: String, weight: Float, kind: HistoryKind, event: Event, negatives: Int
+    ) {
         let userIndex = user(userId, time: event.timestamp)
         if self.itemIndex[itemId] == nil { counters[.unknownItems] += 1 }
         let itemIndex = item(itemId, time: event.timestamp)
@@ -68,6 +70,10 @@ extension LearnerState {
         learn(user: userIndex, item: itemIndex, weight: weight, eventId: event.eventId, negatives: negatives)
         items[itemIndex].interactionCount += 1
         sampler.observe(itemIndex)
+        pendingHistory.append((userIndex, HistoryEntry(itemId: itemId, kind: kind, weight: weight, time: event.timestamp)))
+        if kind == .purchase || kind == .return {
+            pendingPurchases.append((userIndex, itemIndex, event.timestamp, kind == .purchase))
+        }
     }
 
     /// A new version of the entity: updates count as the version, and the latest event time.

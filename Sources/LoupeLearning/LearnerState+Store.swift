@@ -97,8 +97,10 @@ extension LearnerState {
         return rows
     }
 
-    /// Writes what changed since the last write. Re-runnable: it only puts values.
-    func write(to transaction: StoreTransaction, tables: LearnerTables) throws {
+    /// Writes what changed since the last write. Re-runnable: the history merge reads what is
+    /// stored, so call it once per transaction.
+    func write(to transaction: StoreTransaction, tables: LearnerTables, historyLength: Int) throws {
+        try writeHistory(to: transaction, historyLength: historyLength)
         try transaction.setDimension(dimension)
         for index in dirtyUsers {
             let id = userIds[index]
@@ -125,9 +127,39 @@ extension LearnerState {
         }
     }
 
+    /// Appends this batch's entries to each user's stored history, keeping the newest
+    /// `historyLength`, and applies purchases and returns in event order.
+    private func writeHistory(to transaction: StoreTransaction, historyLength: Int) throws {
+        if historyLength > 0, !pendingHistory.isEmpty {
+            // Group by user, keeping event order within each user (the sort is stable).
+            let ordered = pendingHistory.enumerated().sorted { ($0.element.user, $0.offset) < ($1.element.user, $1.offset) }
+            var start = 0
+            while start < ordered.count {
+                let user = ordered[start].element.user
+                var end = start
+                while end < ordered.count, ordered[end].element.user == user { end += 1 }
+                let id = userIds[user]
+                var history = try transaction.history(of: id)
+                history.entries += ordered[start..<end].map(\.element.entry)
+                if history.entries.count > historyLength { history.entries.removeFirst(history.entries.count - historyLength) }
+                try transaction.putHistory(id, history)
+                start = end
+            }
+        }
+        for change in pendingPurchases {
+            if change.bought {
+                try transaction.putPurchase(user: userIds[change.user], item: itemIds[change.item], time: change.time)
+            } else {
+                try transaction.deletePurchase(user: userIds[change.user], item: itemIds[change.item])
+            }
+        }
+    }
+
     mutating func clearDirty() {
-        dirtyUsers.removeAll(keepingCapacity: true)
-        dirtyItems.removeAll(keepingCapacity: true)
+        pendingHistory.removeAll(keepingCapacity: true)
+        pendingPurchases.removeAll(keepingCapacity: true)
+        dirtyUsers.removeAll()
+        dirtyItems.removeAll()
         dirtyGroups = false
     }
 

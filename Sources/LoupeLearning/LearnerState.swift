@@ -28,8 +28,17 @@ struct LearnerState {
     var styleCounts: [Int]
     var counters = LearnerCounters()
 
-    var dirtyUsers: Set<Int> = []
-    var dirtyItems: Set<Int> = []
+    /// This batch's history entries and purchase changes, in event order; written (merged with
+    /// what the store holds) by the transaction that ends the batch.
+    var pendingHistory: [(user: Int, entry: HistoryEntry)] = []
+    var pendingPurchases: [(user: Int, item: Int, time: Int64, bought: Bool)] = []
+
+    var dirtyUsers = DirtyIndices()
+    var dirtyItems = DirtyIndices()
+    /// Reused by `learn`, so that an example allocates nothing.
+    private var negatives: [Int] = []
+    private var touched: [Int] = []
+    private var before: [Float] = []
     var dirtyGroups = false
 
     init(settings: OnlineModelSettings) {
@@ -124,7 +133,7 @@ struct LearnerState {
     /// One weighted observation; `weight` > 0 means wanted, < 0 not wanted.
     mutating func learn(user: Int, item: Int, weight: Float, eventId: String, negatives count: Int) {
         guard weight != 0 else { return }
-        var negatives: [Int] = []
+        negatives.removeAll(keepingCapacity: true)
         if weight > 0, count > 0 {
             var random = SplitMix64(seed: fnv1a(eventId))
             for _ in 0..<count {
@@ -133,26 +142,30 @@ struct LearnerState {
                 }
             }
         }
-        var touched = [item]
+        touched.removeAll(keepingCapacity: true)
+        touched.append(item)
         for negative in negatives where !touched.contains(negative) { touched.append(negative) }
         let dimension = self.dimension
         // Rows before the step, to move the group sums by exactly the change.
-        var before = [Float](model.users.row(user))
+        before.removeAll(keepingCapacity: true)
+        before += model.users.row(user)
         for index in touched { before += model.items.row(index) }
         model.learn(TrainingExample(user: user, item: item, label: weight > 0 ? 1 : 0, weight: abs(weight), negatives: negatives))
 
-        let userRow = model.users.row(user)
-        faceSums[faceGroup(of: user)].withUnsafeMutableBufferPointer { sums in
-            userRow.withUnsafeBufferPointer { row in
-                for offset in 0..<dimension { sums[offset] += Double(row[offset]) - Double(before[offset]) }
+        let userGroup = faceGroup(of: user)
+        model.users.values.withUnsafeBufferPointer { values in
+            faceSums[userGroup].withUnsafeMutableBufferPointer { sums in
+                let row = user * dimension
+                for offset in 0..<dimension { sums[offset] += Double(values[row + offset]) - Double(before[offset]) }
             }
         }
         for (position, index) in touched.enumerated() {
-            let itemRow = model.items.row(index)
             let base = (position + 1) * dimension
-            styleSums[styleGroup(of: index)].withUnsafeMutableBufferPointer { sums in
-                itemRow.withUnsafeBufferPointer { row in
-                    for offset in 0..<dimension { sums[offset] += Double(row[offset]) - Double(before[base + offset]) }
+            let group = styleGroup(of: index)
+            model.items.values.withUnsafeBufferPointer { values in
+                styleSums[group].withUnsafeMutableBufferPointer { sums in
+                    let row = index * dimension
+                    for offset in 0..<dimension { sums[offset] += Double(values[row + offset]) - Double(before[base + offset]) }
                 }
             }
             dirtyItems.insert(index)
@@ -161,6 +174,29 @@ struct LearnerState {
         dirtyGroups = true
         counters[.examples] += 1
     }
+}
+
+/// Indices changed since the last write, in the order first changed: a flag per index for the
+/// membership test and a list to write from, so marking one costs no hashing.
+struct DirtyIndices: Sequence {
+    private var flags: [Bool] = []
+    private(set) var list: [Int] = []
+
+    mutating func insert(_ index: Int) {
+        if index >= flags.count { flags += repeatElement(false, count: Swift.max(index + 1 - flags.count, flags.count)) }
+        if !flags[index] {
+            flags[index] = true
+            list.append(index)
+        }
+    }
+
+    mutating func removeAll() {
+        for index in list { flags[index] = false }
+        list.removeAll(keepingCapacity: true)
+    }
+
+    var isEmpty: Bool { list.isEmpty }
+    func makeIterator() -> IndexingIterator<[Int]> { list.makeIterator() }
 }
 
 /// What the learner counts, stored as `counter/<name>` in `learner_meta` (docs/learning.md).

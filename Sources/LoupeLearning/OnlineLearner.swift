@@ -62,10 +62,7 @@ public final class OnlineLearner {
     /// First applies any batch recorded but not yet applied (a crash between the two).
     public func learn(untilEnd: Bool, shouldStop: () -> Bool = { false }, progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var summary = Summary()
-        for batch in try pendingBatches() {
-            try apply(recorded: batch)
-            summary.replayedBatches += 1
-        }
+        try apply(recorded: try pendingBatches()) { _ in summary.replayedBatches += 1 }
         let producer = try log.makeProducer()
         defer { try? producer.close() }
         let consumer = try log.makeConsumer(group: nil)
@@ -105,9 +102,9 @@ public final class OnlineLearner {
     /// Applies every batch `learner` recorded, in order, into this (fresh) store.
     public func replay(progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var summary = Summary()
-        for batch in try pendingBatches() {
-            try apply(recorded: batch)
+        try apply(recorded: try pendingBatches()) { records in
             summary.batches += 1
+            summary.records += records
             progress(summary)
         }
         try deadLetters?.close()
@@ -151,27 +148,33 @@ public final class OnlineLearner {
         }
     }
 
-    /// Applies a recorded batch: exactly the records below its positions, in merge order.
-    private func apply(recorded batch: LearnerBatch) throws {
-        var ends: [TopicPartition: Int64] = [:]
-        for partition in partitions {
-            guard let offsets = batch.positions[partition.topic], Int(partition.partition) < offsets.count else {
-                throw LearnerError("batch \(batch.sequence) of \(batch.learner) has no position for \(partition)")
-            }
-            ends[partition] = offsets[Int(partition.partition)]
-        }
+    /// Applies recorded batches in order, each exactly the records below its positions, in
+    /// merge order, one transaction per batch. One reader serves them all: each batch starts
+    /// where the one before ended. `applied` gets each batch's record count.
+    private func apply(recorded batches: [LearnerBatch], applied: (Int) -> Void) throws {
+        guard !batches.isEmpty else { return }
         let consumer = try log.makeConsumer(group: nil)
         defer { consumer.close() }
         let reader = try MergedLogReader(consumer: consumer, partitions: partitions, cursors: cursors)
-        var records: [LogRecord] = []
-        while partitions.contains(where: { reader.cursors[$0]!.next < ends[$0]! }) {
-            let piece = try reader.read(maxRecords: 65_536, timeout: .seconds(30), ends: ends)
-            if piece.isEmpty {
-                throw LearnerError("the log no longer holds the records of batch \(batch.sequence) (retention?)")
+        for batch in batches {
+            var ends: [TopicPartition: Int64] = [:]
+            for partition in partitions {
+                guard let offsets = batch.positions[partition.topic], Int(partition.partition) < offsets.count else {
+                    throw LearnerError("batch \(batch.sequence) of \(batch.learner) has no position for \(partition)")
+                }
+                ends[partition] = offsets[Int(partition.partition)]
             }
-            records += piece
+            var records: [LogRecord] = []
+            while partitions.contains(where: { reader.position(of: $0).next < ends[$0]! }) {
+                let piece = try reader.read(maxRecords: 65_536, timeout: .seconds(30), ends: ends)
+                if piece.isEmpty {
+                    throw LearnerError("the log no longer holds the records of batch \(batch.sequence) (retention?)")
+                }
+                records += piece
+            }
+            try commit(records, cursors: reader.cursors)
+            applied(records.count)
         }
-        try commit(records, cursors: reader.cursors)
     }
 
     /// Folds `records` into memory, then writes the changed state and the positions and clocks
@@ -208,7 +211,7 @@ public final class OnlineLearner {
         let tables = self.tables
         let partitions = self.partitions
         try store.write { transaction in
-            try folded.write(to: transaction, tables: tables)
+            try folded.write(to: transaction, tables: tables, historyLength: settings.historyLength)
             for partition in partitions {
                 guard let cursor = cursors[partition] else { continue }
                 try transaction.setPosition(StorePosition(topic: partition.topic, partition: partition.partition, offset: cursor.next))

@@ -41,6 +41,11 @@ public final class MergedLogReader {
         Dictionary(uniqueKeysWithValues: zip(partitions, slotCursors))
     }
 
+    /// Where one of the reader's partitions stands.
+    public func position(of partition: TopicPartition) -> Cursor {
+        slotCursors[slotOf[partition]!]
+    }
+
     /// Assigns `partitions` (in tie-break order) to `consumer`, starting at `cursors`
     /// (partitions without a cursor start at the beginning).
     public init(consumer: any LogConsumer, partitions: [TopicPartition], cursors: [TopicPartition: Cursor]) throws {
@@ -137,8 +142,13 @@ public final class MergedLogReader {
         if !toResume.isEmpty { try consumer.resume(toResume.sorted()) }
         paused = full
         if paused.count == partitions.count { return }
+        // Records come in runs of one partition: look the slot up once per run, not per record.
+        var run: (topic: String, partition: Int32, slot: Int?) = ("", -1, nil)
         for record in try consumer.poll(maxRecords: 4_096, timeout: timeout) {
-            guard let slot = slotOf[record.topicPartition] else { continue }
+            if record.partition != run.partition || record.topic != run.topic {
+                run = (record.topic, record.partition, slotOf[record.topicPartition])
+            }
+            guard let slot = run.slot else { continue }
             let previous = clocks[slot].last ?? slotCursors[slot].clock
             buffers[slot].append(record)
             clocks[slot].append(max(previous, record.timestamp))

@@ -43,6 +43,10 @@ public struct OnlineMatrixFactorization: Sendable {
     public let settings: OnlineModelSettings
     public var users: EmbeddingTable
     public var items: EmbeddingTable
+    /// Reused between examples, so that learning allocates nothing: the distinct items of the
+    /// example, and the user's row ‖ its gradient ‖ one gradient per distinct item.
+    private var slots: [Int] = []
+    private var scratch: [Float] = []
 
     public init(settings: OnlineModelSettings) {
         self.settings = settings
@@ -56,47 +60,49 @@ public struct OnlineMatrixFactorization: Sendable {
         let dimension = settings.dimension
         let l2 = settings.l2
         // The distinct items touched, the positive first; a negative drawn twice counts twice.
-        var targets: [(item: Int, label: Float)] = [(example.item, example.label)]
-        var slots: [Int] = [example.item]
-        for negative in example.negatives where negative != example.item {
-            targets.append((negative, 0))
-            if !slots.contains(negative) { slots.append(negative) }
-        }
-        var user = [Float](users.row(example.user))
-        var userGradient = [Float](repeating: 0, count: dimension)
-        var itemGradients = [Float](repeating: 0, count: slots.count * dimension)
+        slots.removeAll(keepingCapacity: true)
+        slots.append(example.item)
+        for negative in example.negatives where negative != example.item && !slots.contains(negative) { slots.append(negative) }
+        let needed = (2 + slots.count) * dimension
+        if scratch.count < needed { scratch = [Float](repeating: 0, count: needed) }
         var loss = Float(0)
-        user.withUnsafeMutableBufferPointer { user in
-            userGradient.withUnsafeMutableBufferPointer { userGradient in
-                itemGradients.withUnsafeMutableBufferPointer { itemGradients in
-                    items.values.withUnsafeBufferPointer { itemValues in
-                        for offset in 0..<dimension { userGradient[offset] = l2 * user[offset] }
-                        var userNorm = Float(0)
-                        for offset in 0..<dimension { userNorm += user[offset] * user[offset] }
-                        loss += 0.5 * l2 * userNorm
-                        for (item, label) in targets {
-                            let vector = itemValues.baseAddress! + item * dimension
-                            let gradient = itemGradients.baseAddress! + slots.firstIndex(of: item)! * dimension
-                            var score = Float(0)
-                            var norm = Float(0)
-                            for offset in 0..<dimension {
-                                score += user[offset] * vector[offset]
-                                norm += vector[offset] * vector[offset]
-                            }
-                            loss += example.weight * Self.logisticLoss(score: score, label: label) + 0.5 * l2 * norm
-                            let scale = example.weight * (Self.sigmoid(score) - label)
-                            for offset in 0..<dimension {
-                                gradient[offset] += scale * user[offset] + l2 * vector[offset]
-                                userGradient[offset] += scale * vector[offset]
-                            }
-                        }
+        let userRow = example.user * dimension
+        scratch.withUnsafeMutableBufferPointer { scratch in
+            let user = scratch.baseAddress!
+            let userGradient = user + dimension
+            let itemGradients = userGradient + dimension
+            users.values.withUnsafeBufferPointer { userValues in
+                for offset in 0..<dimension { user[offset] = userValues[userRow + offset] }
+            }
+            for offset in 0..<dimension { userGradient[offset] = l2 * user[offset] }
+            for offset in 0..<(slots.count * dimension) { itemGradients[offset] = 0 }
+            var userNorm = Float(0)
+            for offset in 0..<dimension { userNorm += user[offset] * user[offset] }
+            loss += 0.5 * l2 * userNorm
+            items.values.withUnsafeBufferPointer { itemValues in
+                func learnTarget(_ item: Int, _ label: Float) {
+                    let vector = itemValues.baseAddress! + item * dimension
+                    let gradient = itemGradients + slots.firstIndex(of: item)! * dimension
+                    var score = Float(0)
+                    var norm = Float(0)
+                    for offset in 0..<dimension {
+                        score += user[offset] * vector[offset]
+                        norm += vector[offset] * vector[offset]
+                    }
+                    loss += example.weight * Self.logisticLoss(score: score, label: label) + 0.5 * l2 * norm
+                    let scale = example.weight * (Self.sigmoid(score) - label)
+                    for offset in 0..<dimension {
+                        gradient[offset] += scale * user[offset] + l2 * vector[offset]
+                        userGradient[offset] += scale * vector[offset]
                     }
                 }
+                learnTarget(example.item, example.label)
+                for negative in example.negatives where negative != example.item { learnTarget(negative, 0) }
             }
-        }
-        Self.adagradStep(&users, example.user, userGradient[...], settings)
-        for (slot, item) in slots.enumerated() {
-            Self.adagradStep(&items, item, itemGradients[slot * dimension..<(slot + 1) * dimension], settings)
+            Self.adagradStep(&users, example.user, UnsafeBufferPointer(start: userGradient, count: dimension), settings)
+            for (slot, item) in slots.enumerated() {
+                Self.adagradStep(&items, item, UnsafeBufferPointer(start: itemGradients + slot * dimension, count: dimension), settings)
+            }
         }
         return loss
     }
@@ -135,15 +141,15 @@ public struct OnlineMatrixFactorization: Sendable {
         max(score, 0) - score * label + log1pf(expf(-abs(score)))
     }
 
-    static func adagradStep(_ table: inout EmbeddingTable, _ index: Int, _ gradient: ArraySlice<Float>, _ settings: OnlineModelSettings) {
-        gradient.withUnsafeBufferPointer { gradient in
-            table.withRow(index) { row, accumulator in
-                var squares = Float(0)
-                for value in gradient { squares += value * value }
-                accumulator += squares / Float(gradient.count)
-                let step = settings.learningRate / (accumulator.squareRoot() + settings.epsilon)
-                for offset in 0..<row.count { row[offset] -= step * gradient[offset] }
-            }
+    static func adagradStep(
+        _ table: inout EmbeddingTable, _ index: Int, _ gradient: UnsafeBufferPointer<Float>, _ settings: OnlineModelSettings
+    ) {
+        table.withRow(index) { row, accumulator in
+            var squares = Float(0)
+            for value in gradient { squares += value * value }
+            accumulator += squares / Float(gradient.count)
+            let step = settings.learningRate / (accumulator.squareRoot() + settings.epsilon)
+            for offset in 0..<row.count { row[offset] -= step * gradient[offset] }
         }
     }
 }

@@ -18,6 +18,10 @@ public enum StoreTable: String, CaseIterable, Sendable {
     case seenEvents = "seen_events"
     /// timestamp (Int64 big-endian, sign bit flipped) ‖ event id → empty: `seen_events` by time, for pruning.
     case seenEventsByTime = "seen_events_by_time"
+    /// user id → `UserHistory`: the user's most recent interactions and feedback.
+    case userHistory = "user_history"
+    /// user id ‖ 0x00 ‖ item id → time of the purchase (Int64 little-endian, epoch ms).
+    case purchases
 
     /// LMDB caps the key size; ids longer than this cannot be keys.
     public static let maximumKeyLength = 511
@@ -43,6 +47,8 @@ struct BuiltInTables: Sendable {
     let model: LMDBDatabase
     let seenEvents: LMDBDatabase
     let seenEventsByTime: LMDBDatabase
+    let userHistory: LMDBDatabase
+    let purchases: LMDBDatabase
 
     init(_ environment: LMDBEnvironment) throws {
         userEmbeddings = try environment.database(StoreTable.userEmbeddings.rawValue)
@@ -53,6 +59,8 @@ struct BuiltInTables: Sendable {
         model = try environment.database(StoreTable.model.rawValue)
         seenEvents = try environment.database(StoreTable.seenEvents.rawValue)
         seenEventsByTime = try environment.database(StoreTable.seenEventsByTime.rawValue)
+        userHistory = try environment.database(StoreTable.userHistory.rawValue)
+        purchases = try environment.database(StoreTable.purchases.rawValue)
     }
 
     subscript(table: StoreTable) -> LMDBDatabase {
@@ -65,6 +73,8 @@ struct BuiltInTables: Sendable {
         case .model: model
         case .seenEvents: seenEvents
         case .seenEventsByTime: seenEventsByTime
+        case .userHistory: userHistory
+        case .purchases: purchases
         }
     }
 }

@@ -174,7 +174,7 @@ public final class StoreTransaction: StoreSnapshot {
         try value.withUnsafeBytes { try put(table, id, $0) }
     }
 
-    private func put(_ table: StoreTable, _ id: String, _ value: UnsafeRawBufferPointer) throws {
+    func put(_ table: StoreTable, _ id: String, _ value: UnsafeRawBufferPointer) throws {
         var utf8 = id
         try utf8.withUTF8 { key in
             guard Self.isPossibleKey(key.count) else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoupeBench
+import LoupeLearning
 import LoupeEvents
 import LoupeLog
 import LoupeWorld
@@ -142,7 +143,8 @@ struct Bench: ParsableCommand {
         var seed: UInt64 = 42
 
         func run() throws {
-            let settings = try global.loadConfiguration().log
+            let configuration = try global.loadConfiguration()
+            let settings = configuration.log
             let chosen = backend ?? (settings.brokers == nil ? .embedded : .both)
             let sizes = try dimensions.split(separator: ",").map { text in
                 guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value > 0 else {
@@ -152,12 +154,15 @@ struct Bench: ParsableCommand {
             }
             let lines = try Bench.generatedLines(events: events, seed: seed)
             print("bench learn: \(events) events, seed \(seed), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            print("backend   d    learn events/s  learn s  replay s  target  learn/target")
+            print("batch size \(configuration.learner.batchSize) (learner.batch_size); CPU = user + system time while learning")
+            print("backend   d    learn events/s  learn s  CPU s   replay s  target  learn/target")
             for dimension in sizes {
+                var learner = LearnerSettings(configuration.learner)
+                learner.model.dimension = dimension
                 if chosen == .embedded || chosen == .both {
                     let directory = NSTemporaryDirectory() + "loupe-bench-learn-\(UUID().uuidString)"
                     defer { try? FileManager.default.removeItem(atPath: directory) }
-                    let result = try LearnBenchmark.run(log: try EmbeddedLog(directory: directory), lines: lines, dimension: dimension, directory: directory)
+                    let result = try LearnBenchmark.run(log: try EmbeddedLog(directory: directory), lines: lines, settings: learner, directory: directory)
                     report("embedded", result, target: 100_000)
                 }
                 if chosen == .kafka || chosen == .both, let brokers = settings.brokers {
@@ -165,7 +170,7 @@ struct Bench: ParsableCommand {
                     defer { try? FileManager.default.removeItem(atPath: directory) }
                     let prefix = "bench-\(UUID().uuidString.prefix(8).lowercased())."
                     let kafka = NamespacedLog(try KafkaLog(brokers: brokers, properties: settings.kafka), prefix: prefix)
-                    report("kafka", try LearnBenchmark.run(log: kafka, lines: lines, dimension: dimension, directory: directory), target: nil)
+                    report("kafka", try LearnBenchmark.run(log: kafka, lines: lines, settings: learner, directory: directory), target: nil)
                 }
             }
             var usage = rusage()
@@ -179,6 +184,7 @@ struct Bench: ParsableCommand {
                 String(result.dimension).padding(toLength: 5, withPad: " ", startingAt: 0),
                 String(Int(result.learnRate)).padding(toLength: 16, withPad: " ", startingAt: 0),
                 String(format: "%.2f", result.learnSeconds).padding(toLength: 9, withPad: " ", startingAt: 0),
+                String(format: "%.2f", result.learnCPUSeconds).padding(toLength: 8, withPad: " ", startingAt: 0),
                 String(format: "%.2f", result.replaySeconds).padding(toLength: 10, withPad: " ", startingAt: 0),
                 (target.map(String.init) ?? "-").padding(toLength: 8, withPad: " ", startingAt: 0),
                 target.map { String(format: "%.2f", result.learnRate / Double($0)) } ?? "-",

@@ -32,6 +32,7 @@ extension LearnerSettings {
         batchSize = configuration.batchSize
         maxDelayMilliseconds = configuration.maxDelayMs
         deduplicationWindowMilliseconds = Int64(configuration.deduplicationWindowMs)
+        historyLength = configuration.historyLength
     }
 }
 

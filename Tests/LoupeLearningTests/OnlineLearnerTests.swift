@@ -126,4 +126,39 @@ import Testing
         #expect(letter.reasonCode == "invalid_json")
         #expect(letter.location?.hasPrefix("interactions/") == true)
     }
+
+    @Test func keepsEachUsersRecentHistoryAndWhatTheyKept() throws {
+        let directory = Self.freshDirectory()
+        let log = try EmbeddedLog(directory: directory)
+        _ = try log.apply(TopicDefinitions.builtIn)
+        let producer = try log.makeProducer()
+        let interaction = { (id: String, type: String, item: String, time: Int64) in
+            #"{"event_id":"\#(id)","schema_version":1,"type":"\#(type)","timestamp":\#(time),"user_id":"u1","item_id":"\#(item)","session_id":"s"}"#
+        }
+        // Record times as the events' own, so that the merge (by clock) interleaves the topics
+        // in event order.
+        let events: [(Topic, String, Int64)] = [
+            (.interactions, interaction("e1", "view", "f1", 1_000), 1_000),
+            (.interactions, interaction("e2", "purchase", "f1", 2_000), 2_000),
+            (.interactions, interaction("e3", "purchase", "f2", 3_000), 3_000),
+            (.feedback, #"{"event_id":"e4","schema_version":1,"type":"return","timestamp":4000,"user_id":"u1","item_id":"f2"}"#, 4_000),
+            (.interactions, interaction("e5", "click", "f3", 5_000), 5_000),
+        ]
+        for (topic, json, time) in events {
+            try producer.send(topic: topic.rawValue, key: Array("u1".utf8), value: Array(json.utf8), timestamp: time)
+        }
+        try producer.close()
+
+        var settings = Self.settings(batchSize: 2)
+        settings.historyLength = 4
+        let store = try StateStore(directory: directory)
+        _ = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
+        let (history, kept) = try store.read { try ($0.history(of: "u1"), $0.purchases(of: "u1")) }
+        // The newest four, oldest first, across batches of two; the returned frame is not kept.
+        #expect(history.entries.map(\.itemId) == ["f1", "f2", "f2", "f3"])
+        #expect(history.entries.map(\.kind) == [.purchase, .purchase, .return, .click])
+        #expect(history.entries.map(\.time) == [2_000, 3_000, 4_000, 5_000])
+        #expect(history.entries[2].weight < 0 && history.entries[3].weight > 0)
+        #expect(kept == ["f1"])
+    }
 }

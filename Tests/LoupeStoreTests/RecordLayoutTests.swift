@@ -1,3 +1,4 @@
+import Foundation
 import LoupeStore
 import Testing
 
@@ -123,5 +124,34 @@ import Testing
             let message = error.map { "\($0)" } ?? ""
             #expect(message.contains("items") && message.contains("\"frame-42\"") && message.contains(reason), "\(message)")
         }
+    }
+
+    @Test func historyRoundTripsAndRejectsDamage() throws {
+        let history = UserHistory(entries: [
+            HistoryEntry(itemId: "frame-1", kind: .tryOn, weight: 0.6, time: 1_700_000_000_000),
+            HistoryEntry(itemId: "lunettes-é", kind: .return, weight: -1, time: -3),
+        ])
+        let directory = NSTemporaryDirectory() + "loupe-history-\(UUID().uuidString)"
+        let store = try StateStore(directory: directory)
+        try store.write { try $0.putHistory("u1", history) }
+        #expect(try store.read { try $0.history(of: "u1") } == history)
+        #expect(try store.read { try $0.history(of: "nobody") }.entries.isEmpty)
+
+    }
+
+    @Test func purchasesAreListedPerUserWithoutTheirNeighbours() throws {
+        let directory = NSTemporaryDirectory() + "loupe-purchases-\(UUID().uuidString)"
+        let store = try StateStore(directory: directory)
+        try store.write { transaction in
+            try transaction.putPurchase(user: "u1", item: "b", time: 2)
+            try transaction.putPurchase(user: "u1", item: "a", time: 1)
+            try transaction.putPurchase(user: "u10", item: "c", time: 3)
+            try transaction.putPurchase(user: "u", item: "d", time: 4)
+        }
+        #expect(try store.read { try $0.purchases(of: "u1") } == ["a", "b"])
+        #expect(try store.read { try $0.purchases(of: "u10") } == ["c"])
+        #expect(try store.write { try $0.deletePurchase(user: "u1", item: "a") })
+        #expect(try store.read { try $0.purchases(of: "u1") } == ["b"])
+        #expect(throws: StoreError.self) { try store.write { try $0.putPurchase(user: "", item: "x", time: 0) } }
     }
 }
