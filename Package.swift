@@ -12,6 +12,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Thin module maps over Debian's -dev packages (found through pkg-config).
@@ -40,6 +45,19 @@ let package = Package(
             dependencies: ["LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML"],
             swiftSettings: strict
         ),
+        // The recommendation pipeline on store snapshots, and `loupe serve`'s HTTP service.
+        .target(
+            name: "LoupeServing",
+            dependencies: [
+                "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeConfig", "CBLAS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "LoupeBench",
             dependencies: ["LoupeEvents", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore"],
@@ -49,6 +67,7 @@ let package = Package(
             name: "loupe",
             dependencies: [
                 "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLearning", "LoupeEvaluation",
+                "LoupeServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -68,6 +87,14 @@ let package = Package(
             name: "LoupeMLTests", dependencies: ["LoupeML"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LoupeConfigTests", dependencies: ["LoupeConfig"], swiftSettings: strict),
         .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents"], swiftSettings: strict),
+        .testTarget(
+            name: "LoupeServingTests",
+            dependencies: [
+                "LoupeServing", "LoupeStore", "LoupeLog", "LoupeEvents", "LoupeConfig",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "loupe"], swiftSettings: strict),
     ]
 )

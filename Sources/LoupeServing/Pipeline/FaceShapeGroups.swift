@@ -1,0 +1,83 @@
+import CBLAS
+import LoupeStore
+
+/// The learner's face-shape groups (`learner_groups`, keys `face/0` … `face/6`, 6 = unknown
+/// shape): each group's mean user row is the embedding of a typical user with that face shape,
+/// so its scores against the items rank "styles that suit this face shape" as learned from the log.
+/// Scores and orders are computed once per snapshot.
+struct FaceShapeGroups: Sendable {
+    static let groupCount = UserRecord.faceShapes.count + 1
+
+    /// Per group: servable rows by the group mean's score, best first (ties: lower row first);
+    /// empty for a group with no members.
+    let orders: [[Int32]]
+    /// `groupCount × itemCount` scores (mean · item), row-major; zeros for empty groups.
+    let scores: [Float]
+
+    func hasMembers(_ group: Int) -> Bool { !orders[group].isEmpty }
+
+    static let empty = FaceShapeGroups(orders: Array(repeating: [], count: groupCount), scores: [])
+
+    init(orders: [[Int32]], scores: [Float]) {
+        self.orders = orders
+        self.scores = scores
+    }
+
+    init(_ snapshot: StoreSnapshot, table: RawTable?, catalog: ItemCatalog) throws {
+        let dimension = catalog.dimension
+        let itemCount = catalog.count
+        guard let table, itemCount > 0, dimension > 0 else {
+            self = .empty
+            return
+        }
+        var means = [Float](repeating: 0, count: Self.groupCount * dimension)
+        var present = [Bool](repeating: false, count: Self.groupCount)
+        for group in 0..<Self.groupCount {
+            try snapshot.withValue(table, Array("face/\(group)".utf8)) { value in
+                guard value.count == 8 + 8 * dimension else {
+                    throw StoreError.corruptRow(
+                        table: table.name, key: "face/\(group)",
+                        reason: "\(value.count) bytes; count and \(dimension) sums need \(8 + 8 * dimension)")
+                }
+                let members = Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+                guard members > 0 else { return }
+                present[group] = true
+                for offset in 0..<dimension {
+                    let sum = Double(
+                        bitPattern: UInt64(littleEndian: value.loadUnaligned(fromByteOffset: 8 + 8 * offset, as: UInt64.self)))
+                    means[group * dimension + offset] = Float(sum / Double(members))
+                }
+            }
+        }
+        var scores = [Float](repeating: 0, count: Self.groupCount * itemCount)
+        catalog.embeddings.withUnsafeBufferPointer { items in
+            means.withUnsafeBufferPointer { means in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    // scores (groups × items) = means (groups × d) · itemsᵀ
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Self.groupCount), Int32(itemCount), Int32(dimension), 1,
+                        means.baseAddress, Int32(dimension), items.baseAddress, Int32(dimension), 0, scores.baseAddress,
+                        Int32(itemCount))
+                }
+            }
+        }
+        let computed = scores
+        var orders: [[Int32]] = []
+        for group in 0..<Self.groupCount {
+            guard present[group] else {
+                orders.append([])
+                continue
+            }
+            let base = group * itemCount
+            var order = catalog.popularOrder
+            order.sort { left, right in
+                let a = computed[base + Int(left)]
+                let b = computed[base + Int(right)]
+                return a != b ? a > b : left < right
+            }
+            orders.append(order)
+        }
+        self.orders = orders
+        self.scores = computed
+    }
+}

@@ -1,0 +1,85 @@
+import LoupeStore
+
+/// The item side of one snapshot, loaded once when the snapshot opens: every item with an
+/// embedding, in id (byte) order, as parallel arrays indexed by row.
+///
+/// An item is *servable* (may appear in a list) when it has an embedding, a catalog record with
+/// a known style (that is, the catalog described it; items seen only in interactions lack it),
+/// and is not deleted.
+public struct ItemCatalog: Sendable {
+    /// Item ids in byte order: row `r` is `ids[r]`.
+    public let ids: [String]
+    public let dimension: Int
+    /// `count × dimension` Float32, row-major, contiguous (for BLAS).
+    public let embeddings: [Float]
+    /// 1 / ‖row‖ (0 for a zero row), for cosine similarity.
+    public let inverseNorms: [Float]
+    /// Price per row; NaN when unknown.
+    public let prices: [Double]
+    /// Style index per row; -1 when unknown.
+    public let styles: [Int8]
+    /// Interactions counted per row (popularity).
+    public let interactionCounts: [UInt64]
+    /// 1 when the row is servable, else 0.
+    let servable: [UInt8]
+    /// Servable rows, most interactions first (ties: lower row first).
+    let popularOrder: [Int32]
+    let largestInteractionCount: UInt64
+
+    public var count: Int { ids.count }
+
+    /// The row of `id`, by binary search over the sorted ids.
+    public func row(of id: String) -> Int? {
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle].utf8.lexicographicallyPrecedes(id.utf8) { low = middle + 1 } else { high = middle }
+        }
+        return low < ids.count && ids[low] == id ? low : nil
+    }
+
+    public func isServable(_ row: Int) -> Bool { servable[row] != 0 }
+
+    /// Loads the catalog from `snapshot`: the embedding matrix, joined by id with the item records.
+    init(_ snapshot: StoreSnapshot) throws {
+        let matrix = try snapshot.itemEmbeddingMatrix()
+        let count = matrix.rowCount
+        let dimension = matrix.dimension
+        var prices = [Double](repeating: .nan, count: count)
+        var styles = [Int8](repeating: -1, count: count)
+        var counts = [UInt64](repeating: 0, count: count)
+        var servable = [UInt8](repeating: 0, count: count)
+        // Both tables are in key order, so one merge pass joins them.
+        var row = 0
+        try snapshot.forEachItem { id, record in
+            while row < count, matrix.ids[row].utf8.lexicographicallyPrecedes(id.utf8) { row += 1 }
+            guard row < count, matrix.ids[row] == id else { return }
+            prices[row] = record.price
+            styles[row] = Int8(record.styleIndex ?? -1)
+            counts[row] = record.interactionCount
+            servable[row] = record.styleIndex != nil && !record.deleted ? 1 : 0
+        }
+        var inverseNorms = [Float](repeating: 0, count: count)
+        matrix.values.withUnsafeBufferPointer { values in
+            for row in 0..<count {
+                var sum: Float = 0
+                for offset in row * dimension..<(row + 1) * dimension { sum += values[offset] * values[offset] }
+                inverseNorms[row] = sum > 0 ? 1 / sum.squareRoot() : 0
+            }
+        }
+        var popular = (0..<count).filter { servable[$0] != 0 }.map { Int32($0) }
+        popular.sort { counts[Int($0)] != counts[Int($1)] ? counts[Int($0)] > counts[Int($1)] : $0 < $1 }
+
+        ids = matrix.ids
+        self.dimension = dimension
+        embeddings = matrix.values
+        self.inverseNorms = inverseNorms
+        self.prices = prices
+        self.styles = styles
+        interactionCounts = counts
+        self.servable = servable
+        popularOrder = popular
+        largestInteractionCount = counts.max() ?? 0
+    }
+}

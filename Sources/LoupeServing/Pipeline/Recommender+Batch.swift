@@ -1,0 +1,99 @@
+import CBLAS
+import Foundation
+import LoupeEvents
+import LoupeStore
+
+extension Recommender {
+    /// Recommendations for many users from one snapshot, in input order, for batch inference
+    /// (`loupe recommend --all`). Users are scored in blocks of `inference.batch_size` with one
+    /// matrix product each (their rows and history rows against every item, `cblas_sgemm`, which
+    /// OpenBLAS spreads over the cores); the rest of each user's pipeline runs on all cores.
+    /// Lists are the same as `recommend` gives; the cache is neither read nor filled.
+    public func recommend(batch requests: [RecommendationRequest]) throws -> [RecommendationList] {
+        for request in requests { try validate(request) }
+        let snapshot = try acquire()
+        let catalog = snapshot.catalog
+        let count = catalog.count
+        let dimension = catalog.dimension
+        let blockSize = max(1, min(settings.batchSize, requests.count))
+        let block = ScoreBlock(queries: 2 * blockSize * dimension, scores: 2 * blockSize * count)
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        var lists: [RecommendationList] = []
+        lists.reserveCapacity(requests.count)
+        for start in stride(from: 0, to: requests.count, by: blockSize) {
+            let chunk = Array(requests[start..<min(start + blockSize, requests.count)])
+            let queries = block.queries
+            let users = try snapshot.held.withSnapshot { store in
+                try chunk.indices.map { index in
+                    try snapshot.readUser(
+                        chunk[index].userId, record: try store.user(chunk[index].userId), from: store,
+                        into: UnsafeMutableBufferPointer(rebasing: queries[2 * index * dimension..<(2 * index + 1) * dimension]))
+                }
+            }
+            var histories: [Bool] = []
+            var rejections: [[Int]] = []
+            for (index, user) in users.enumerated() {
+                var rejected: [Int] = []
+                let historyQuery = UnsafeMutableBufferPointer(
+                    rebasing: queries[(2 * index + 1) * dimension..<(2 * index + 2) * dimension])
+                histories.append(
+                    snapshot.historyQuery(user.history, into: historyQuery, rejected: &rejected) && user.hasEmbedding)
+                rejections.append(rejected)
+                if !user.hasEmbedding {
+                    for offset in 2 * index * dimension..<(2 * index + 1) * dimension { queries[offset] = 0 }
+                }
+            }
+            if count > 0 {
+                catalog.embeddings.withUnsafeBufferPointer { items in
+                    // scores (2b × n) = queries (2b × d) · itemsᵀ: per user its row's scores, then its history's.
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(2 * chunk.count), Int32(count), Int32(dimension), 1,
+                        queries.baseAddress, Int32(dimension), items.baseAddress, Int32(dimension), 0, block.scores.baseAddress,
+                        Int32(count))
+                }
+            }
+            let pipeline = self.pipeline
+            let frozenHistories = histories
+            let frozenRejections = rejections
+            let results = parallelMap(count: chunk.count, chunkSize: max(1, chunk.count / (4 * workers))) { index in
+                snapshot.scratches.withScratch { scratch in
+                    snapshot.prepareMask(
+                        chunk[index], purchases: users[index].purchases, rejected: frozenRejections[index], scratch: scratch)
+                    return snapshot.rank(
+                        chunk[index], user: users[index], hasHistory: frozenHistories[index],
+                        scores: UnsafePointer(block.scores.baseAddress! + 2 * index * count), scratch: scratch, settings: pipeline
+                    )
+                }
+            }
+            for (index, ranked) in results.enumerated() {
+                lists.append(
+                    RecommendationList(
+                        userId: chunk[index].userId, items: ranked.items, modelVersion: snapshot.modelVersion,
+                        positions: snapshot.positions, userVersion: users[index].record?.version ?? 0,
+                        coldStart: ranked.coldStart,
+                        cached: false))
+            }
+        }
+        return lists
+    }
+}
+
+/// The query and score matrices of one block of batch users.
+///
+/// `@unchecked Sendable`: filled by one thread before the parallel phase, only read during it.
+private final class ScoreBlock: @unchecked Sendable {
+    let queries: UnsafeMutableBufferPointer<Float>
+    let scores: UnsafeMutableBufferPointer<Float>
+
+    init(queries: Int, scores: Int) {
+        self.queries = .allocate(capacity: max(queries, 1))
+        self.queries.initialize(repeating: 0)
+        self.scores = .allocate(capacity: max(scores, 1))
+        self.scores.initialize(repeating: 0)
+    }
+
+    deinit {
+        queries.deallocate()
+        scores.deallocate()
+    }
+}

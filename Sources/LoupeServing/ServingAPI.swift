@@ -1,0 +1,160 @@
+import LoupeStore
+
+/// What a caller asks of the recommender: the parameters of
+/// `GET /v1/users/{id}/recommendations` and of `loupe recommend`, already validated.
+public struct RecommendationRequest: Sendable, Hashable {
+    public var userId: String
+    /// How many items to return (1…`inference.max_recommendations`).
+    public var k: Int
+    /// Context, as the events carry it: "web", "ios", "android", …; nil when not given.
+    public var device: String?
+    /// Hour of day 0…23 in the shopper's time; nil when not given.
+    public var hour: Int?
+    public var minPrice: Double?
+    public var maxPrice: Double?
+    /// Item ids never to return.
+    public var exclude: [String]
+
+    public init(
+        userId: String, k: Int, device: String? = nil, hour: Int? = nil, minPrice: Double? = nil, maxPrice: Double? = nil,
+        exclude: [String] = []
+    ) {
+        self.userId = userId
+        self.k = k
+        self.device = device
+        self.hour = hour
+        self.minPrice = minPrice
+        self.maxPrice = maxPrice
+        self.exclude = exclude
+    }
+}
+
+/// Why an item is in a list, in a word a client can show or log.
+public enum RecommendationReason: String, Sendable, Codable, CaseIterable {
+    /// The user's own embedding scores it high.
+    case personalized
+    /// Similar to an item in the user's recent history.
+    case similarToRecent = "similar_to_recent"
+    /// Its style suits the user's face shape.
+    case faceShapeFit = "face_shape_fit"
+    /// Popular overall (the fallback for users with nothing else known).
+    case popular
+}
+
+public struct RecommendedItem: Sendable, Hashable {
+    public var itemId: String
+    public var score: Float
+    public var reason: RecommendationReason
+
+    public init(itemId: String, score: Float, reason: RecommendationReason) {
+        self.itemId = itemId
+        self.score = score
+        self.reason = reason
+    }
+}
+
+/// The answer to one request, computed inside one store snapshot.
+public struct RecommendationList: Sendable {
+    public var userId: String
+    public var items: [RecommendedItem]
+    /// Identifies the state the scores came from (changes whenever the snapshot's item side does).
+    public var modelVersion: String
+    /// The log positions the snapshot includes (topic → next offset per partition).
+    public var positions: [StorePosition]
+    /// The user's state version (update count) in the snapshot; 0 for an unknown user.
+    public var userVersion: UInt64
+    /// True when the user had no embedding (face-shape or popularity recommendations).
+    public var coldStart: Bool
+    /// Whether the list came from the prediction cache.
+    public var cached: Bool
+
+    public init(
+        userId: String, items: [RecommendedItem], modelVersion: String, positions: [StorePosition], userVersion: UInt64,
+        coldStart: Bool, cached: Bool
+    ) {
+        self.userId = userId
+        self.items = items
+        self.modelVersion = modelVersion
+        self.positions = positions
+        self.userVersion = userVersion
+        self.coldStart = coldStart
+        self.cached = cached
+    }
+}
+
+/// Errors a caller should turn into a 4xx response.
+public enum ServingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No item with this id in the snapshot (for `similar`).
+    case unknownItem(String)
+    /// The store holds no model yet (nothing learned).
+    case notReady(String)
+    case invalidRequest(String)
+
+    public var description: String {
+        switch self {
+        case .unknownItem(let id): "unknown item \"\(id)\""
+        case .notReady(let reason): "not ready: \(reason)"
+        case .invalidRequest(let reason): reason
+        }
+    }
+}
+
+public struct SimilarItems: Sendable {
+    public var itemId: String
+    public var items: [RecommendedItem]
+    public var modelVersion: String
+    public var positions: [StorePosition]
+
+    public init(itemId: String, items: [RecommendedItem], modelVersion: String, positions: [StorePosition]) {
+        self.itemId = itemId
+        self.items = items
+        self.modelVersion = modelVersion
+        self.positions = positions
+    }
+}
+
+/// What `/readyz` and `/metrics` report about the recommender.
+public struct ServingStatus: Sendable {
+    /// A snapshot of the store is open and its item side loaded.
+    public var ready: Bool
+    /// Why not, when not ready.
+    public var reason: String?
+    public var modelVersion: String?
+    /// Seconds since the current snapshot was opened.
+    public var snapshotAgeSeconds: Double
+    public var positions: [StorePosition]
+    public var itemCount: Int
+    public var cacheHits: UInt64
+    public var cacheMisses: UInt64
+    public var cacheEntries: Int
+    public var cacheBytes: Int
+
+    public init(
+        ready: Bool, reason: String?, modelVersion: String?, snapshotAgeSeconds: Double, positions: [StorePosition], itemCount: Int,
+        cacheHits: UInt64, cacheMisses: UInt64, cacheEntries: Int, cacheBytes: Int
+    ) {
+        self.ready = ready
+        self.reason = reason
+        self.modelVersion = modelVersion
+        self.snapshotAgeSeconds = snapshotAgeSeconds
+        self.positions = positions
+        self.itemCount = itemCount
+        self.cacheHits = cacheHits
+        self.cacheMisses = cacheMisses
+        self.cacheEntries = cacheEntries
+        self.cacheBytes = cacheBytes
+    }
+}
+
+/// The recommender as the HTTP service and `loupe recommend` see it. `Recommender` is the
+/// implementation; tests of the HTTP layer may substitute their own.
+public protocol RecommendationService: Sendable {
+    /// Recommendations for one user, inside one snapshot; unknown users get cold-start lists.
+    func recommend(_ request: RecommendationRequest) throws -> RecommendationList
+    /// The items most similar to `itemId` (cosine of item embeddings), excluding itself;
+    /// `ServingError.unknownItem` when the snapshot has no such item.
+    func similar(to itemId: String, k: Int) throws -> SimilarItems
+    /// The variant a user is assigned (stable hash of user id and experiment salt).
+    func variant(of userId: String) -> String
+    var status: ServingStatus { get }
+}
