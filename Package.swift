@@ -60,7 +60,9 @@ let package = Package(
         ),
         .target(
             name: "LoupeBench",
-            dependencies: ["LoupeEvents", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore"],
+            dependencies: [
+                "LoupeEvents", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeServing", "LoupeConfig", "CBLAS",
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -92,6 +94,7 @@ let package = Package(
             dependencies: [
                 "LoupeServing", "LoupeStore", "LoupeLog", "LoupeEvents", "LoupeConfig",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict),

@@ -1,0 +1,78 @@
+import Hummingbird
+import Logging
+import LoupeLog
+import Prometheus
+import ServiceLifecycle
+
+/// `loupe serve`'s HTTP API on a `RecommendationService` (docs/serving.md, docs/openapi.yaml).
+///
+/// Reads go to the service; `POST /v1/events` goes through `EventSink` into the log; every
+/// served list is queued on `ImpressionWriter`. `makeApplication()` is what tests run in-process
+/// (HummingbirdTesting); `run()` serves until SIGINT or SIGTERM, then shuts down gracefully:
+/// in-flight requests finish, then queued impressions and events are flushed to the log.
+public struct HTTPServer: Sendable {
+    public let settings: HTTPSettings
+    public let metrics: ServingMetrics
+    let service: any RecommendationService
+    let events: EventSink
+    let impressions: ImpressionWriter
+    let access: AccessControl
+    let probe: LogProbe
+    let refresh: (@Sendable () throws -> Void)?
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - log: where posted events and impressions are written, and whose reachability
+    ///     `/readyz` and the consumer-lag metric report.
+    ///   - registry: the Prometheus registry `/metrics` exposes.
+    ///   - refresh: called every `settings.snapshotRefreshInterval`, off the event loops, to
+    ///     move the service to a newer store snapshot; nil for none.
+    public init(
+        service: any RecommendationService, log: any EventLog, settings: HTTPSettings,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), refresh: (@Sendable () throws -> Void)? = nil,
+        logger: Logger = Logger(label: "loupe.serve")
+    ) throws {
+        self.settings = settings
+        self.service = service
+        self.metrics = ServingMetrics(registry: registry)
+        self.events = try EventSink(log: log)
+        self.impressions = try ImpressionWriter(
+            log: log, capacity: settings.impressionQueueCapacity, flushInterval: settings.impressionFlushInterval,
+            metrics: metrics,
+            logger: logger)
+        self.access = AccessControl(token: settings.apiToken, protectReads: settings.protectReads)
+        self.probe = LogProbe(log: log)
+        self.refresh = refresh
+        self.logger = logger
+    }
+
+    public func makeApplication() -> Application<RouterResponder<APIRequestContext>> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: RequestObservationMiddleware(metrics: metrics))
+        addRoutes(to: router)
+        var services: [any Service] = []
+        if let refresh {
+            services.append(
+                SnapshotRefresher(interval: settings.snapshotRefreshInterval, refresh: refresh, metrics: metrics, logger: logger))
+        }
+        // Services stop in reverse order after the server: events, then impressions are flushed.
+        services.append(impressions)
+        services.append(events)
+        let logger = logger
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "loupe"),
+            services: services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port.map(String.init) ?? "?"
+                logger.info("loupe serve: listening on http://\(channel.localAddress?.ipAddress ?? "?"):\(port)")
+            },
+            logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    public func run() async throws {
+        try await makeApplication().runService()
+        logger.info("loupe serve: stopped; queued impressions and events are written")
+    }
+}

@@ -1,0 +1,123 @@
+import LoupeEvents
+import LoupeStore
+
+/// The JSON bodies of successful responses (docs/openapi.yaml has their schemas).
+struct RecommendationsBody: Encodable {
+    struct Item: Encodable {
+        var itemId: String
+        var score: Float
+        var reason: String
+        /// 0-based rank in the list (as in impressions).
+        var position: Int
+
+        enum CodingKeys: String, CodingKey {
+            case itemId = "item_id"
+            case score, reason, position
+        }
+    }
+
+    var requestId: String
+    var userId: String
+    var variant: String
+    var modelVersion: String
+    var positions: [String: [Int64]]
+    /// How many updates of the user the state includes (0: unknown user).
+    var userVersion: UInt64
+    var coldStart: Bool
+    var cached: Bool
+    var items: [Item]
+
+    enum CodingKeys: String, CodingKey {
+        case requestId = "request_id"
+        case userId = "user_id"
+        case variant
+        case modelVersion = "model_version"
+        case positions
+        case userVersion = "user_version"
+        case coldStart = "cold_start"
+        case cached, items
+    }
+
+    static func items(_ items: [RecommendedItem]) -> [Item] {
+        items.enumerated().map { Item(itemId: $1.itemId, score: $1.score, reason: $1.reason.rawValue, position: $0) }
+    }
+
+    /// Topic → next offset per partition (index = partition); a partition the state has no
+    /// position for has consumed nothing, so its next offset is 0.
+    static func positions(_ positions: [StorePosition]) -> [String: [Int64]] {
+        var byTopic: [String: [Int64]] = [:]
+        for position in positions where position.partition >= 0 {
+            var offsets = byTopic[position.topic] ?? []
+            let partition = Int(position.partition)
+            if offsets.count <= partition { offsets.append(contentsOf: repeatElement(0, count: partition + 1 - offsets.count)) }
+            offsets[partition] = position.offset
+            byTopic[position.topic] = offsets
+        }
+        return byTopic
+    }
+}
+
+struct SimilarBody: Encodable {
+    var requestId: String
+    var itemId: String
+    var modelVersion: String
+    var positions: [String: [Int64]]
+    var items: [RecommendationsBody.Item]
+
+    enum CodingKeys: String, CodingKey {
+        case requestId = "request_id"
+        case itemId = "item_id"
+        case modelVersion = "model_version"
+        case positions, items
+    }
+}
+
+/// `POST /v1/events`: 202 when every event was accepted; with `error` and `rejections`, the 400
+/// of a batch in which some were rejected (the accepted ones are written all the same).
+struct EventsBody: Encodable {
+    struct Rejection: Encodable {
+        /// 0-based index of the event in the batch (blank lines not counted).
+        var index: Int
+        /// 1-based line of the body, for application/x-ndjson.
+        var line: Int?
+        var code: String
+        var field: String?
+        var message: String
+    }
+
+    var error: ErrorBody.Detail?
+    var requestId: String
+    var accepted: Int
+    var rejected: Int
+    var acceptedByTopic: [String: Int]
+    var rejections: [Rejection]?
+
+    enum CodingKeys: String, CodingKey {
+        case error
+        case requestId = "request_id"
+        case accepted, rejected
+        case acceptedByTopic = "accepted_by_topic"
+        case rejections
+    }
+}
+
+struct ReadinessBody: Encodable {
+    var ready: Bool
+    var checks: [String: String]
+    var reasons: [String]
+    var modelVersion: String?
+    var itemCount: Int
+    /// nil when the recommender has no snapshot (or reports no finite age).
+    var snapshotAgeSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case ready, checks, reasons
+        case modelVersion = "model_version"
+        case itemCount = "item_count"
+        case snapshotAgeSeconds = "snapshot_age_seconds"
+    }
+}
+
+struct HealthBody: Encodable {
+    var status = "alive"
+}

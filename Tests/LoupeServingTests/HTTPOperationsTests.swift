@@ -1,0 +1,196 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LoupeEvents
+import LoupeLog
+import LoupeServing
+import Testing
+
+@Suite("HTTP API: probes, metrics, impressions, refresh")
+struct HTTPOperationsTests {
+    @Test func healthzAnswersWhileTheRecommenderIsNotReady() async throws {
+        let environment = try HTTPTestEnvironment()
+        let service = FakeRecommendationService()
+        service.setReady(false, reason: "no model in the store yet")
+        try await environment.server(service: service).makeApplication().test(.router) { client in
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+            #expect(try json(health)["status"] as? String == "alive")
+        }
+    }
+
+    @Test func readyzReportsReadiness() async throws {
+        let environment = try HTTPTestEnvironment()
+        let service = FakeRecommendationService()
+        try await environment.server(service: service).makeApplication().test(.router) { client in
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect(try json(ready)["ready"] as? Bool == true)
+
+            service.setReady(false, reason: "no model in the store yet")
+            let notReady = try await client.execute(uri: "/readyz", method: .get)
+            #expect(notReady.status == .serviceUnavailable)
+            let body = try json(notReady)
+            #expect(body["ready"] as? Bool == false)
+            #expect(body["reasons"] as? [String] == ["no model in the store yet"])
+            #expect((body["checks"] as? [String: String])?["log"] == "ok")
+        }
+    }
+
+    @Test func readyzReportsAMissingImpressionsTopic() async throws {
+        // A log without Loupe's topics (nobody ran `loupe topics apply`).
+        let log = try EmbeddedLog(directory: NSTemporaryDirectory() + "loupe-http-test-\(UUID().uuidString)")
+        var settings = HTTPSettings(server: .init(), inference: .init(), environment: [:])
+        settings.apiToken = HTTPTestEnvironment.token
+        try await HTTPServer(service: FakeRecommendationService(), log: log, settings: settings).makeApplication().test(.router) {
+            client in
+            let response = try await client.execute(uri: "/readyz", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            #expect((try json(response)["checks"] as? [String: String])?["log"]?.contains("not usable") == true)
+        }
+    }
+
+    @Test func metricsExposeTheDocumentedNames() async throws {
+        let environment = try HTTPTestEnvironment()
+        try await environment.server().makeApplication().test(.router) { client in
+            _ = try await client.execute(uri: "/v1/users/u-1/recommendations", method: .get)
+            _ = try await client.execute(uri: "/v1/users/u-1/recommendations?k=0", method: .get)
+            _ = try await client.execute(
+                uri: "/v1/events", method: .post, headers: HTTPEventsTests.authorized,
+                body: jsonBody("[\(interaction("e-1")), 1]"))
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let text = String(buffer: response.body)
+            for name in Self.documentedMetrics {
+                #expect(text.contains("\n\(name)") || text.hasPrefix(name), "missing \(name)")
+            }
+            #expect(
+                text.contains(#"loupe_http_requests_total{route="/v1/users/{id}/recommendations",method="GET",status="200"} 1"#))
+            #expect(
+                text.contains(
+                    #"loupe_http_request_duration_seconds_bucket{route="/v1/users/{id}/recommendations",method="GET",status="400""#
+                ))
+            #expect(text.contains("loupe_cache_hit_ratio 0.75"))
+            #expect(text.contains(#"loupe_consumer_lag_records{topic="interactions"} "#))
+            #expect(text.contains("loupe_log_reachable 1"))
+        }
+    }
+
+    /// Every metric docs/serving.md lists.
+    static let documentedMetrics = [
+        "loupe_http_requests_total", "loupe_http_request_duration_seconds", "loupe_http_errors_total",
+        "loupe_events_accepted_total",
+        "loupe_events_rejected_total", "loupe_impressions_written_total", "loupe_impressions_failed_total",
+        "loupe_impressions_dropped_total",
+        "loupe_impressions_queued", "loupe_cache_hits_total", "loupe_cache_misses_total", "loupe_cache_hit_ratio",
+        "loupe_cache_entries",
+        "loupe_cache_bytes", "loupe_snapshot_age_seconds", "loupe_snapshot_refresh_failures_total", "loupe_recommender_ready",
+        "loupe_catalog_items", "loupe_consumer_lag_records", "loupe_log_reachable",
+    ]
+
+    @Test func consumerLagCountsRecordsNotYetLearned() async throws {
+        let environment = try HTTPTestEnvironment()
+        try await environment.server().makeApplication().test(.router) { client in
+            let events = (0..<40).map { interaction("e-\($0)", user: "u-\($0)") }.joined(separator: ",")
+            #expect(
+                try await client.execute(
+                    uri: "/v1/events", method: .post, headers: HTTPEventsTests.authorized, body: jsonBody("[\(events)]")
+                ).status
+                    == .accepted)
+            // 40 records over the partitions; the fake state has consumed offsets 5 and 7 of partitions 0 and 2.
+            var expected: Int64 = 0
+            let consumed: [Int32: Int64] = [0: 5, 2: 7]
+            for partition in 0..<Int32(try environment.log.partitionCount(of: "interactions")) {
+                let high = try environment.log.watermarks(TopicPartition("interactions", partition)).high
+                expected += max(0, high - (consumed[partition] ?? 0))
+            }
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(
+                text.contains(#"loupe_consumer_lag_records{topic="interactions"} \#(Double(expected))"#)
+                    || text.contains(#"loupe_consumer_lag_records{topic="interactions"} \#(expected)"#))
+        }
+    }
+
+    @Test func everyServedListIsWrittenAsAnImpression() async throws {
+        let environment = try HTTPTestEnvironment()
+        try await environment.server().makeApplication().test(.router) { client in
+            let response = try await client.execute(
+                uri: "/v1/users/u-7/recommendations?k=3", method: .get, headers: [requestIdHeader: "req-impression-1"])
+            #expect(response.status == .ok)
+            // Written in the background, while the server keeps running.
+            let records = try environment.records(.impressions, atLeast: 1)
+            #expect(records.count == 1)
+            #expect(records.first?.key == Array("u-7".utf8))
+            guard case .impression(let impression)? = try records.first.map({ try EventCodec.decode($0.value) }) else {
+                Issue.record("no impression")
+                return
+            }
+            #expect(impression.requestId == "req-impression-1")
+            #expect(impression.userId == "u-7")
+            #expect(impression.items.map(\.itemId) == ["frame-0", "frame-1", "frame-2"])
+            #expect(impression.items.map(\.position) == [0, 1, 2])
+            #expect(impression.modelVersion == "fake-1")
+            #expect(impression.variant == "control")
+        }
+    }
+
+    @Test func impressionsQueuedAtShutdownAreFlushed() async throws {
+        let environment = try HTTPTestEnvironment()
+        // A flush interval longer than the test: only the shutdown flush can write them.
+        try await environment.server(configure: { $0.impressionFlushInterval = .seconds(3600) }).makeApplication().test(.router) {
+            client in
+            for user in 0..<5 {
+                let response = try await client.execute(uri: "/v1/users/u-\(user)/recommendations", method: .get)
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(try environment.recordCount(.impressions) == 5)
+    }
+
+    @Test func aFullImpressionQueueDropsAndCountsButNeverBlocks() async throws {
+        let environment = try HTTPTestEnvironment()
+        try await environment.server(configure: {
+            $0.impressionQueueCapacity = 2
+            $0.impressionFlushInterval = .seconds(3600)
+        }).makeApplication().test(.router) { client in
+            for user in 0..<5 {
+                #expect(try await client.execute(uri: "/v1/users/u-\(user)/recommendations", method: .get).status == .ok)
+            }
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(text.contains("loupe_impressions_dropped_total 3"))
+        }
+        #expect(try environment.recordCount(.impressions) == 2)
+    }
+
+    @Test func theSnapshotIsRefreshedPeriodically() async throws {
+        let environment = try HTTPTestEnvironment()
+        let refreshes = RefreshCount()
+        let server = try environment.server(
+            refresh: { refreshes.increment() }, configure: { $0.snapshotRefreshInterval = .milliseconds(10) })
+        try await server.makeApplication().test(.router) { _ in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while refreshes.value < 3, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        #expect(refreshes.value >= 3)
+    }
+}
+
+private final class RefreshCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+}
