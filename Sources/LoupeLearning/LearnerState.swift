@@ -92,7 +92,7 @@ struct LearnerState {
     /// The group's mean when it has members, else small values derived from the id alone.
     static func startingRow(sum: [Double], count: Int, id: String, dimension: Int) -> [Float] {
         if count > 0 { return sum.map { Float($0 / Double(count)) } }
-        var random = SplitMix64(seed: fnv1a(id))
+        var random = SplitMix64(seed: FNV1a.hash(id))
         return (0..<dimension).map { _ in Float(random.nextUniform() - 0.5) * 0.2 }
     }
 
@@ -135,7 +135,7 @@ struct LearnerState {
         guard weight != 0 else { return }
         negatives.removeAll(keepingCapacity: true)
         if weight > 0, count > 0 {
-            var random = SplitMix64(seed: fnv1a(eventId))
+            var random = SplitMix64(seed: FNV1a.hash(eventId))
             for _ in 0..<count {
                 if let drawn = sampler.draw(uniform: random.nextUniform()), drawn != item, !items[drawn].deleted {
                     negatives.append(drawn)
@@ -215,34 +215,5 @@ struct LearnerCounters {
     subscript(counter: LearnerCounter) -> Int64 {
         get { values[LearnerCounter.allCases.firstIndex(of: counter)!] }
         set { values[LearnerCounter.allCases.firstIndex(of: counter)!] = newValue }
-    }
-}
-
-/// FNV-1a over the UTF-8 bytes: a stable seed from an id.
-func fnv1a(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    return hash
-}
-
-/// SplitMix64: small, fast, and the same on every machine.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform number in [0, 1) with 53 random bits.
-    mutating func nextUniform() -> Double {
-        Double(next() >> 11) / Double(UInt64(1) << 53)
     }
 }

@@ -105,10 +105,10 @@ public final class EventIngestor {
     /// FNV-1a over location and payload: the same bad input from the same place gets the same
     /// dead-letter id, so re-running an import does not look like new failures.
     private static func fingerprint(_ bytes: [UInt8], _ location: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in location.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
+        var hasher = FNV1a()
+        hasher.combine(location.utf8)
+        hasher.combine(bytes)
+        let hex = String(hasher.value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

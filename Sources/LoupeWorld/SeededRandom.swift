@@ -1,3 +1,5 @@
+import LoupeEvents
+
 /// xoshiro256** seeded through SplitMix64: a small, fast generator whose output depends only on
 /// the seed, so that a world is the same on every machine and every run.
 ///
@@ -15,7 +17,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// catalog, the users, the affinity and the activity, so that changing one of them (say,
     /// the number of users) leaves the others as they were.
     public init(seed: UInt64, stream: UInt64 = 0) {
-        var mixer = SplitMix64(state: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        var mixer = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
         s0 = mixer.next()
         s1 = mixer.next()
         s2 = mixer.next()
@@ -117,20 +119,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         for position in stride(from: elements.count - 1, to: 0, by: -1) {
             elements.swapAt(position, index(position + 1))
         }
-    }
-}
-
-/// SplitMix64, the generator recommended to seed the xoshiro family: it turns any seed,
-/// including 0, into well-mixed state words.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import LoupeEvents
 @testable import LoupeWorld
 
 @Suite struct SeededRandomTests {
     /// The reference implementations' outputs (Vigna's splitmix64.c and xoshiro256starstar.c).
     @Test func matchesReferenceGenerators() {
-        var mixer = SplitMix64(state: 0)
+        var mixer = SplitMix64(seed: 0)
         #expect([mixer.next(), mixer.next(), mixer.next()] == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F])
         var random = SeededRandom(state: (1, 2, 3, 4))
         #expect([random.next(), random.next(), random.next(), random.next()] == [11_520, 0, 1_509_978_240, 1_215_971_899_390_074_240])

@@ -1,3 +1,5 @@
+import LoupeEvents
+
 /// Assigns each user a variant of the experiment: a stable hash of the salt and the user id,
 /// mapped to [0, 1) and placed among the variants' cumulative shares, variants in name (byte) order.
 ///
@@ -36,14 +38,11 @@ public struct VariantAssignment: Sendable {
     }
 
     public static func hash(salt: String, userId: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        for byte in salt.utf8 { mix(byte) }
-        mix(0)
-        for byte in userId.utf8 { mix(byte) }
+        var hasher = FNV1a()
+        hasher.combine(salt.utf8)
+        hasher.combine(0)
+        hasher.combine(userId.utf8)
+        var hash = hasher.value
         hash ^= hash >> 33
         hash = hash &* 0xff51_afd7_ed55_8ccd
         hash ^= hash >> 33
