@@ -78,6 +78,31 @@ extension Recommender {
     }
 }
 
+extension Recommender {
+    /// The same lists, one user at a time through the single-request path (two `cblas_sgemv`
+    /// per user rather than one `cblas_sgemm` per block), users spread over all cores; the cache
+    /// is neither read nor filled.
+    public func recommend(eachOf requests: [RecommendationRequest]) throws -> [RecommendationList] {
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let results = parallelMap(count: requests.count, chunkSize: max(1, requests.count / (8 * workers))) { index in
+            Result { try self.answer(requests[index], cache: nil) }
+        }
+        return try results.map { try $0.get() }
+    }
+
+    /// Every user the current snapshot has a record of, in id (byte) order: the users
+    /// `loupe recommend --all` answers.
+    public func userIds() throws -> [String] {
+        let snapshot = try acquire()
+        var ids: [String] = []
+        try snapshot.held.withSnapshot { store in
+            ids.reserveCapacity(try store.count(.users))
+            try store.forEachUser { id, _ in ids.append(id) }
+        }
+        return ids
+    }
+}
+
 /// The query and score matrices of one block of batch users.
 ///
 /// `@unchecked Sendable`: filled by one thread before the parallel phase, only read during it.

@@ -112,6 +112,11 @@ public final class Recommender: RecommendationService {
     // MARK: RecommendationService
 
     public func recommend(_ request: RecommendationRequest) throws -> RecommendationList {
+        try answer(request, cache: cache)
+    }
+
+    /// One request through the pipeline, reading and filling `cache` when there is one.
+    func answer(_ request: RecommendationRequest, cache: PredictionCache?) throws -> RecommendationList {
         try validate(request)
         let snapshot = try acquire()
         let dimension = snapshot.catalog.dimension

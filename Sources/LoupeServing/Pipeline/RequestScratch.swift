@@ -14,6 +14,8 @@ final class RequestScratch: @unchecked Sendable {
     let scores: UnsafeMutableBufferPointer<Float>
     /// Two query vectors of `dimension`: the user's row, then the history's mean row.
     let queries: UnsafeMutableBufferPointer<Float>
+    /// Per row, for `TopSelection`'s threshold path (large limits).
+    let candidates: UnsafeMutableBufferPointer<TopSelection.Candidate>
     let heapRows: UnsafeMutableBufferPointer<Int32>
     let heapScores: UnsafeMutableBufferPointer<Float>
     let poolRows: UnsafeMutableBufferPointer<Int32>
@@ -29,6 +31,8 @@ final class RequestScratch: @unchecked Sendable {
         scores.initialize(repeating: 0)
         queries = .allocate(capacity: 2 * dimension)
         queries.initialize(repeating: 0)
+        candidates = .allocate(capacity: itemCount)
+        candidates.initialize(repeating: TopSelection.Candidate(score: 0, row: 0))
         heapRows = .allocate(capacity: capacity)
         heapRows.initialize(repeating: 0)
         heapScores = .allocate(capacity: capacity)
@@ -58,6 +62,7 @@ final class RequestScratch: @unchecked Sendable {
         }
         heapRows.deallocate()
         poolRows.deallocate()
+        candidates.deallocate()
     }
 }
 

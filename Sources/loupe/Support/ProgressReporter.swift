@@ -37,8 +37,16 @@ final class ProgressReporter {
         var line = "\r\u{1B}[K\(label): \(done)"
         if let total, total > 0 { line += "/\(total) (\(done * 100 / total)%)" }
         line += ", \(rate)/s"
+        if let total, rate > 0, done < total { line += ", ETA \(Self.clock((total - done) / rate))" }
         if !detail.isEmpty { line += ", \(detail)" }
         FileHandle.standardError.write(Data(line.utf8))
         drewSomething = true
+    }
+
+    /// `m:ss`, or `h:mm:ss` from an hour on.
+    private static func clock(_ seconds: Int) -> String {
+        let (hours, minutes, rest) = (seconds / 3600, seconds / 60 % 60, seconds % 60)
+        let tail = String(format: "%02d:%02d", minutes, rest)
+        return hours > 0 ? "\(hours):\(tail)" : "\(minutes):\(String(format: "%02d", rest))"
     }
 }

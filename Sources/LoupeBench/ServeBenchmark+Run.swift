@@ -1,0 +1,175 @@
+import CBLAS
+import Foundation
+import LoupeConfig
+import LoupeServing
+import LoupeStore
+
+public struct ServeBenchmarkError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension ServeBenchmark {
+    public struct Options: Sendable {
+        public var items = 50_000
+        public var users = 1_000_000
+        public var dimensions = [64, 128]
+        /// Sequential in-process requests per measurement (and top-k queries).
+        public var requests = 5_000
+        public var topKQueries = 1_000
+        /// Seconds of load per HTTP concurrency level.
+        public var duration: Duration = .seconds(10)
+        public var concurrency = [8, 32]
+        public var k = 10
+        public var python = "python3"
+        public var faissScript = "ops/bench/faiss_topk.py"
+        public var writer = WriterSettings()
+        public var seed: UInt64 = 42
+        /// Where to build the stores (`<directory>/d<dimension>`, kept afterwards); nil for a
+        /// temporary directory removed at the end.
+        public var storeDirectory: String?
+        public init() {}
+    }
+
+    /// The whole benchmark for each dimension; `print` receives the report line by line.
+    public static func run(
+        _ options: Options, inference base: InferenceSettings, print: (String) -> Void, progress: (String, Int, Int) -> Void
+    ) throws {
+        var inference = base
+        inference.numRecommendations = options.k
+        let defaultThreads = openblas_get_num_threads()
+        print(
+            "bench serve: \(options.items) items, \(options.users) users, k = \(options.k), pool = \(inference.candidatePoolSize), "
+                + "\(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(openblas_get_num_threads()) threads by default")
+        print(
+            "simulated learner: every \(Int(options.writer.interval.seconds * 1000)) ms one write transaction replacing "
+                + "\(options.writer.usersPerCommit) user rows (embedding + record, version + 1) and \(options.writer.itemsPerCommit) item rows, "
+                + "positions advanced; refresh() every \(inference.snapshotRefreshMs) ms")
+        print("targets: p99 ≤ 5 ms in-process, ≤ 10 ms over HTTP (k = 10, pool 1,000); ≥ 2,000 requests/s over HTTP")
+        for dimension in options.dimensions {
+            let directory =
+                options.storeDirectory.map { "\($0)/d\(dimension)" } ?? NSTemporaryDirectory() + "loupe-bench-serve-\(UUID().uuidString)"
+            defer { if options.storeDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+            if FileManager.default.fileExists(atPath: directory) {
+                throw ServeBenchmarkError("\(directory) exists already: give --keep-store a new directory")
+            }
+            print("")
+            print("== d = \(dimension)")
+            let (store, summary) = try ServingStoreBuilder.build(
+                directory: directory + "/data", items: options.items, users: options.users, dimension: dimension, seed: options.seed
+            ) { progress("build d=\(dimension)", $0, options.users) }
+            print(
+                String(
+                    format: "store built in %.1f s (%d items, %d users, %.0f MB data file), written directly with store transactions",
+                    summary.seconds, summary.items, summary.users, Double(summary.fileBytes) / 1e6))
+
+            // a. exact top-k search alone.
+            let matrix = try store.read { try $0.itemEmbeddingMatrix() }
+            var random = BenchmarkRandom(seed: options.seed &+ UInt64(dimension))
+            var queries = [Float](repeating: 0, count: options.topKQueries * dimension)
+            try store.read { snapshot in
+                try queries.withUnsafeMutableBufferPointer { queries in
+                    for query in 0..<options.topKQueries {
+                        let id = ServingStoreBuilder.userId(Int(random.next() % UInt64(options.users)))
+                        _ = try snapshot.copyUserEmbedding(
+                            id, into: UnsafeMutableBufferPointer(rebasing: queries[query * dimension..<(query + 1) * dimension]))
+                    }
+                }
+            }
+            let topK = try TopKBenchmark.run(
+                items: matrix.values, count: matrix.rowCount, dimension: dimension, queries: queries,
+                ks: [options.k, inference.candidatePoolSize], python: options.python, script: options.faissScript)
+            print("a. exact top-k of single queries over \(matrix.rowCount) items (\(options.topKQueries) queries; ours and baseline with 1 OpenBLAS thread)")
+            print("   \(topK.faissNote)")
+            for row in topK.rows {
+                print("   k = \(row.k)")
+                print("     ours (sgemv + TopSelection)       \(row.ours.formatted)")
+                print("     ours, heap selection only         \(row.oursHeap.formatted)")
+                print("     ours, OpenBLAS default threads    \(row.oursAllThreads.formatted)")
+                print("     baseline (sgemv + full sort)      \(row.baseline.formatted)")
+                if let faiss = row.faiss {
+                    print("     faiss IndexFlatIP                 \(faiss.formatted)")
+                    print(
+                        String(
+                            format: "     ours / faiss: p50 %.2f, p99 %.2f; ours / baseline: p50 %.2f; same top-k set as faiss: %.1f %% of queries",
+                            row.ours.p50 / faiss.p50, row.ours.p99 / faiss.p99, row.ours.p50 / row.baseline.p50,
+                            100 * (row.faissAgreement ?? 0)))
+                } else {
+                    print(String(format: "     ours / baseline: p50 %.2f, p99 %.2f", row.ours.p50 / row.baseline.p50, row.ours.p99 / row.baseline.p99))
+                }
+            }
+
+            // b. in-process single requests.
+            let loadStart = ContinuousClock.now
+            let recommender = try Recommender(store: store, settings: inference)
+            print(String(format: "b. in-process single requests (first snapshot loaded in %.2f s)", loadStart.duration(to: .now).seconds))
+            let users = options.users
+            var userRandom = BenchmarkRandom(seed: options.seed &+ 7)
+            // Warm-up (not reported): scratch buffers, code and the store's pages.
+            _ = try sequential(
+                "warm-up", recommender: recommender, count: min(500, options.requests), k: options.k,
+                userIndex: { _ in Int(userRandom.next() % UInt64(users)) }, blasThreads: 1)
+            let quiet = try sequential(
+                "cold, no writer, 1 BLAS thread", recommender: recommender, count: options.requests, k: options.k,
+                userIndex: { _ in Int(userRandom.next() % UInt64(users)) }, blasThreads: 1)
+            let writer = startWriter(
+                store: store, users: options.users, items: options.items, dimension: dimension, settings: options.writer,
+                seed: options.seed &+ 11)
+            let refresher = startRefresher(recommender, interval: .milliseconds(inference.snapshotRefreshMs))
+            let busyDefault = try sequential(
+                "cold, writer + refresh, \(defaultThreads) BLAS threads", recommender: recommender, count: options.requests,
+                k: options.k, userIndex: { _ in Int(userRandom.next() % UInt64(users)) }, blasThreads: defaultThreads)
+            var recent: [Int] = []
+            let busySingle = try sequential(
+                "cold, writer + refresh, 1 BLAS thread", recommender: recommender, count: options.requests, k: options.k,
+                userIndex: { _ in
+                    let user = Int(userRandom.next() % UInt64(users))
+                    recent.append(user)
+                    return user
+                }, blasThreads: 1)
+            // Each of 1,000 users twice in a row: the second answer comes from the cache (unless a
+            // refresh moved the snapshot in between, which changes the model version in the key).
+            let again = Array(recent.suffix(1_000))
+            let cached = try sequential(
+                "cached (same user again at once), writer + refresh", recommender: recommender, count: 2 * again.count,
+                k: options.k, userIndex: { again[$0 / 2] }, blasThreads: 1, wantCached: true)
+            let refreshStatistics = refresher.stop()
+            for result in [quiet, busyDefault, busySingle, cached] {
+                let cachedNote = result.cachedFraction > 0 ? String(format: ", %.0f %% cache hits", 100 * result.cachedFraction) : ""
+                print("   \(result.name.padding(toLength: 62, withPad: " ", startingAt: 0)) \(result.latency.formatted)\(cachedNote)")
+            }
+            print(
+                String(
+                    format: "   refresh: %d runs, %d moved the snapshot, mean %.1f ms each", refreshStatistics.runs,
+                    refreshStatistics.changed, refreshStatistics.meanMilliseconds)
+                    + (refreshStatistics.failures > 0
+                        ? ", \(refreshStatistics.failures) failed: \(refreshStatistics.lastError ?? "")" : ""))
+            print("   target p99 ≤ 5 ms: \(busySingle.latency.p99 <= 5 ? "met" : "not met") (cold, writer + refresh, 1 BLAS thread)")
+
+            // c. over HTTP on loopback (the server refreshes itself, as `loupe serve` does).
+            openblas_set_num_threads(1)
+            let port = try LoopbackHTTPConnection.freePort()
+            let server = try InProcessServer(
+                recommender: recommender, inference: inference, logDirectory: directory + "/log", port: port)
+            print("c. HTTP on 127.0.0.1:\(port), in-process server and client threads on the same cores, keep-alive, 1 BLAS thread")
+            for concurrency in options.concurrency {
+                let result = load(
+                    port: port, workers: concurrency, duration: options.duration, users: options.users, k: options.k,
+                    seed: options.seed &+ UInt64(concurrency))
+                print(
+                    String(format: "   concurrency %2d: %.0f requests/s, ", concurrency, result.requestsPerSecond)
+                        + result.latency.formatted
+                        + (result.errors > 0 ? ", \(result.errors) errors (first: \(result.firstError ?? ""))" : ""))
+                print(
+                    "     targets: p99 ≤ 10 ms \(result.latency.p99 <= 10 ? "met" : "not met"); ≥ 2,000 requests/s \(result.requestsPerSecond >= 2_000 ? "met" : "not met")"
+                )
+            }
+            server.stop()
+            openblas_set_num_threads(defaultThreads)
+            let writes = writer.stop()
+            print(
+                String(format: "   simulated learner over b and c: %d commits, mean %.1f ms each", writes.runs, writes.meanMilliseconds)
+                    + (writes.failures > 0 ? ", \(writes.failures) failed: \(writes.lastError ?? "")" : ""))
+        }
+    }
+}

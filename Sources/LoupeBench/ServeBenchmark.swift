@@ -1,0 +1,235 @@
+import CBLAS
+import Dispatch
+import Foundation
+import LoupeConfig
+import LoupeLog
+import LoupeServing
+import LoupeStore
+import Synchronization
+
+/// `loupe bench serve`: single-request latency of the recommender in-process and over HTTP on
+/// loopback, while a simulated learner writes into the same store.
+public enum ServeBenchmark {
+    /// What the simulated learner does: every `interval`, one write transaction that replaces
+    /// the rows of `usersPerCommit` random users (embedding and record, version + 1) and of
+    /// `itemsPerCommit` random items (embedding), and advances the positions.
+    public struct WriterSettings: Sendable {
+        public var usersPerCommit = 8_192
+        public var itemsPerCommit = 8_192
+        public var interval: Duration = .milliseconds(200)
+        public init() {}
+    }
+
+    /// Counters of a background loop.
+    public struct LoopStatistics: Sendable {
+        public var runs = 0
+        public var changed = 0
+        public var totalSeconds = 0.0
+        public var failures = 0
+        public var lastError: String?
+        public var meanMilliseconds: Double { runs == 0 ? 0 : 1_000 * totalSeconds / Double(runs) }
+    }
+
+    /// A thread running `body` every `interval` until stopped; `body` returns whether it did
+    /// something (a refresh that moved the snapshot).
+    final class BackgroundLoop: Sendable {
+        private let stopping = Atomic<Bool>(false)
+        private let statistics = Mutex(LoopStatistics())
+        private let finished = DispatchSemaphore(value: 0)
+
+        init(name: String, interval: Duration, _ body: @escaping @Sendable () throws -> Bool) {
+            let thread = Thread { [self] in
+                while !stopping.load(ordering: .relaxed) {
+                    let start = ContinuousClock.now
+                    do {
+                        let changed = try body()
+                        let spent = start.duration(to: .now)
+                        statistics.withLock {
+                            $0.runs += 1
+                            $0.totalSeconds += spent.seconds
+                            if changed { $0.changed += 1 }
+                        }
+                    } catch {
+                        statistics.withLock {
+                            $0.failures += 1
+                            $0.lastError = "\(error)"
+                        }
+                    }
+                    let rest = interval - start.duration(to: .now)
+                    if rest > .zero { Thread.sleep(forTimeInterval: rest.seconds) }
+                }
+                finished.signal()
+            }
+            thread.name = name
+            thread.start()
+        }
+
+        /// Stops the loop after its current run and returns its counters.
+        func stop() -> LoopStatistics {
+            stopping.store(true, ordering: .relaxed)
+            finished.wait()
+            return statistics.withLock { $0 }
+        }
+    }
+
+    /// Starts the simulated learner on `store` (users and items named as `ServingStoreBuilder` names them).
+    static func startWriter(
+        store: StateStore, users: Int, items: Int, dimension: Int, settings: WriterSettings, seed: UInt64
+    ) -> BackgroundLoop {
+        let state = Mutex((random: BenchmarkRandom(seed: seed), offset: Int64(users)))
+        return BackgroundLoop(name: "bench-writer", interval: settings.interval) {
+            try state.withLock { state in
+                var row = [Float](repeating: 0, count: dimension)
+                let scale = 1 / Float(dimension).squareRoot()
+                state.offset += Int64(settings.usersPerCommit)
+                var random = state.random
+                let offset = state.offset
+                try store.write { transaction in
+                    for _ in 0..<settings.usersPerCommit {
+                        let id = ServingStoreBuilder.userId(Int(random.next() % UInt64(users)))
+                        random.fillNormal(&row, scale: scale)
+                        try transaction.putUserEmbedding(id, row)
+                        var record = try transaction.user(id) ?? UserRecord()
+                        record.version += 1
+                        try transaction.putUser(id, record)
+                    }
+                    for _ in 0..<settings.itemsPerCommit {
+                        random.fillNormal(&row, scale: scale)
+                        try transaction.putItemEmbedding(ServingStoreBuilder.itemId(Int(random.next() % UInt64(items))), row)
+                    }
+                    for partition in 0..<12 {
+                        try transaction.setPosition(StorePosition(topic: "interactions", partition: Int32(partition), offset: offset))
+                    }
+                }
+                state.random = random
+            }
+            return true
+        }
+    }
+
+    /// Refreshes `recommender` every `interval` (as `loupe serve` does).
+    static func startRefresher(_ recommender: Recommender, interval: Duration) -> BackgroundLoop {
+        BackgroundLoop(name: "bench-refresh", interval: interval) { try recommender.refresh() }
+    }
+
+    public struct InProcessResult: Sendable {
+        public var name: String
+        public var latency: LatencySummary
+        public var cachedFraction: Double
+    }
+
+    /// `count` single requests one after another from this thread, for users `userIndex(i)`;
+    /// latencies of the cached answers when `wantCached`, else of the computed ones.
+    static func sequential(
+        _ name: String, recommender: Recommender, count: Int, k: Int, userIndex: (Int) -> Int, blasThreads: Int32,
+        wantCached: Bool = false
+    ) throws -> InProcessResult {
+        openblas_set_num_threads(blasThreads)
+        var samples: [UInt64] = []
+        samples.reserveCapacity(count)
+        var cached = 0
+        for index in 0..<count {
+            let request = RecommendationRequest(userId: ServingStoreBuilder.userId(userIndex(index)), k: k)
+            let start = monotonicNanoseconds()
+            let list = try recommender.recommend(request)
+            let end = monotonicNanoseconds()
+            if list.cached { cached += 1 }
+            // A cold measurement counts only computed lists (a random user may repeat).
+            if list.cached == wantCached { samples.append(end - start) }
+        }
+        return InProcessResult(
+            name: name, latency: LatencySummary(nanoseconds: samples), cachedFraction: Double(cached) / Double(max(1, count)))
+    }
+
+    public struct LoadResult: Sendable {
+        public var concurrency: Int
+        public var latency: LatencySummary
+        public var requestsPerSecond: Double
+        public var errors: Int
+        public var firstError: String?
+    }
+
+    /// `workers` threads, each on its own connection, requesting random users' recommendations
+    /// for `duration`.
+    static func load(port: Int, workers: Int, duration: Duration, users: Int, k: Int, seed: UInt64) -> LoadResult {
+        let results = Mutex<(samples: [UInt64], errors: Int, firstError: String?)>(([], 0, nil))
+        let deadline = monotonicNanoseconds() + UInt64(duration.seconds * 1e9)
+        let start = monotonicNanoseconds()
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var samples: [UInt64] = []
+            var errors = 0
+            var firstError: String?
+            var random = BenchmarkRandom(seed: seed &+ UInt64(worker))
+            var connection: LoopbackHTTPConnection?
+            while monotonicNanoseconds() < deadline {
+                let path = "/v1/users/\(ServingStoreBuilder.userId(Int(random.next() % UInt64(users))))/recommendations?k=\(k)"
+                let begin = monotonicNanoseconds()
+                do {
+                    if connection == nil { connection = try LoopbackHTTPConnection(port: port) }
+                    let status = try connection!.get(path)
+                    let end = monotonicNanoseconds()
+                    if status == 200 {
+                        samples.append(end - begin)
+                    } else {
+                        errors += 1
+                        firstError = firstError ?? "HTTP \(status) for \(path)"
+                    }
+                } catch {
+                    errors += 1
+                    firstError = firstError ?? "\(error)"
+                    connection = nil
+                }
+            }
+            results.withLock {
+                $0.samples.append(contentsOf: samples)
+                $0.errors += errors
+                if $0.firstError == nil { $0.firstError = firstError }
+            }
+        }
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        return results.withLock {
+            LoadResult(
+                concurrency: workers, latency: LatencySummary(nanoseconds: $0.samples),
+                requestsPerSecond: Double($0.samples.count) / elapsed, errors: $0.errors, firstError: $0.firstError)
+        }
+    }
+
+    /// Runs `loupe serve`'s HTTP application in this process on 127.0.0.1:`port` until `stop`.
+    final class InProcessServer: Sendable {
+        private let task: Task<Void, any Error>
+
+        init(recommender: Recommender, inference: InferenceSettings, logDirectory: String, port: Int) throws {
+            let log = try EmbeddedLog(directory: logDirectory)
+            _ = try log.apply(TopicDefinitions.builtIn)
+            var server = ServerSettings()
+            server.host = "127.0.0.1"
+            server.port = port
+            let http = try HTTPServer(
+                service: recommender, log: log, settings: HTTPSettings(server: server, inference: inference),
+                refresh: { try recommender.refresh() })
+            task = Task { try await http.run() }
+            // Ready when /healthz answers.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while true {
+                if let connection = try? LoopbackHTTPConnection(port: port), (try? connection.get("/healthz")) == 200 { break }
+                guard ContinuousClock.now < deadline else {
+                    task.cancel()
+                    throw LoopbackHTTPConnection.Failure(description: "the HTTP server did not answer on port \(port) within 30 s")
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+
+        /// Shuts the server down gracefully and waits for it.
+        func stop() {
+            task.cancel()
+            let done = DispatchSemaphore(value: 0)
+            let task = self.task
+            Task {
+                _ = await task.result
+                done.signal()
+            }
+            done.wait()
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import LoupeBench
+
+extension Bench {
+    struct ServeLatency: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: "Latency and throughput of recommendations: top-k search, in-process and over HTTP.",
+            discussion: """
+                For each dimension: writes a store of --items items and --users users directly \
+                (seeded random rows and records, not learned; timed and reported), then measures \
+                (a) exact top-k search of single queries — ours, a plain sgemv + full sort \
+                baseline, and FAISS IndexFlatIP when --python can import faiss \
+                (ops/bench/faiss_topk.py); (b) single requests in-process, without and with a \
+                simulated learner writing into the same store and refresh() every \
+                inference.snapshot_refresh_ms; (c) requests over HTTP on loopback to the \
+                in-process `loupe serve` application at each --concurrency. The store lives in \
+                a temporary directory and is removed afterwards (about 0.8 GB at d = 128).
+
+                Example:
+                  loupe bench serve --dimensions 64,128 --python /tmp/faiss-venv/bin/python
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Items in the generated store.")
+        var items = 50_000
+
+        @Option(help: "Users in the generated store.")
+        var users = 1_000_000
+
+        @Option(help: "Embedding dimensions to measure, comma-separated.")
+        var dimensions = "64,128"
+
+        @Option(help: "Sequential in-process requests per measurement.")
+        var requests = 5_000
+
+        @Option(help: "Single queries for the top-k comparison.")
+        var queries = 1_000
+
+        @Option(help: "Seconds of HTTP load per concurrency level.")
+        var duration = 10.0
+
+        @Option(help: "HTTP client connections (concurrent requests), comma-separated.")
+        var concurrency = "8,32"
+
+        @Option(help: "Python interpreter for the FAISS comparison (default: .venv/bin/python if present, else python3).")
+        var python: String?
+
+        @Option(help: ArgumentHelp("Build the stores in DIR/d<dimension> and keep them (for `loupe recommend --data DIR/d64/data`).", valueName: "dir"))
+        var keepStore: String?
+
+        func validate() throws {
+            guard items >= 1_000, users >= 1_000 else { throw ValidationError("--items and --users must be at least 1000") }
+            guard requests >= 100, queries >= 100 else { throw ValidationError("--requests and --queries must be at least 100") }
+            guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        }
+
+        func run() throws {
+            let configuration = try global.loadConfiguration()
+            var options = ServeBenchmark.Options()
+            options.items = items
+            options.users = users
+            options.dimensions = try Self.integers(dimensions, option: "--dimensions")
+            options.concurrency = try Self.integers(concurrency, option: "--concurrency")
+            options.requests = requests
+            options.topKQueries = queries
+            options.duration = .milliseconds(Int(duration * 1_000))
+            options.storeDirectory = keepStore
+            options.python = python ?? (FileManager.default.isExecutableFile(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
+            let progress = ProgressBox()
+            try ServeBenchmark.run(
+                options, inference: configuration.inference,
+                print: { line in
+                    progress.finish()
+                    // Unbuffered, so a redirected report shows each phase as it finishes.
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                },
+                progress: { label, done, total in progress.update(label, done, total) })
+        }
+
+        static func integers(_ text: String, option: String) throws -> [Int] {
+            try text.split(separator: ",").map { part in
+                guard let value = Int(part.trimmingCharacters(in: .whitespaces)), value > 0 else {
+                    throw ValidationError("\(option) takes positive integers, such as 64,128")
+                }
+                return value
+            }
+        }
+    }
+
+    /// One progress line at a time, for the benchmark's phases.
+    private final class ProgressBox {
+        private var reporter: ProgressReporter?
+        private var label = ""
+
+        func update(_ label: String, _ done: Int, _ total: Int) {
+            if reporter == nil || label != self.label {
+                reporter?.finish()
+                reporter = ProgressReporter(label, total: total)
+                self.label = label
+            }
+            reporter?.update(done)
+        }
+
+        func finish() {
+            reporter?.finish()
+            reporter = nil
+        }
+    }
+}
