@@ -2,7 +2,8 @@
 # Runs Loupe as it stands, end to end, on the embedded log (no Kafka needed):
 # generate a synthetic eyewear world, produce it (with a few malformed lines, which land in
 # dead-letter), tail it back, print per-topic counts, learn it online, score the learned state
-# against the world's planted preferences next to popularity, and rebuild it by replay.
+# against the world's planted preferences next to popularity, rebuild it by replay, and serve
+# recommendations over HTTP from it (loupe serve), then stop the service.
 # Usage: ops/demo.sh [--events N]   (default 100000); data goes to ./loupe-data/demo, wiped first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,3 +84,81 @@ replayed=$("$loupe" store checksum --data "$data-replayed")
 echo "  live      $live"
 echo "  replayed  $replayed"
 [ "$live" = "$replayed" ] && echo "  identical" || { echo "  DIFFERENT" >&2; exit 1; }
+
+step "batch inference: the top 5 for every user (loupe recommend --all)"
+"$loupe" recommend --all --k 5 --out "$data/recommendations.jsonl" "${log[@]}"
+echo "  $(wc -l < "$data/recommendations.jsonl") users written to $data/recommendations.jsonl; the first:"
+head -1 "$data/recommendations.jsonl" | cut -c1-220
+
+step "serve recommendations over HTTP from the learned state (loupe serve)"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export LOUPE_API_TOKEN="demo-token-$RANDOM$RANDOM"
+"$loupe" serve --port "$port" "${log[@]}" 2> "$data/serve.log" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+python3 - "$port" "$data/truth.jsonl" "$LOUPE_API_TOKEN" <<'PY'
+import json, sys, time, urllib.error, urllib.request
+
+port, truth_path, token = sys.argv[1], sys.argv[2], sys.argv[3]
+base = f"http://127.0.0.1:{port}"
+
+def call(path, body=None, headers=None):
+    request = urllib.request.Request(base + path, data=body, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+deadline = time.time() + 60
+while True:
+    try:
+        status, _ = call("/readyz")
+        if status == 200:
+            break
+    except OSError:
+        pass
+    if time.time() > deadline:
+        sys.exit("demo: loupe serve did not become ready within 60 s (see serve.log)")
+    time.sleep(0.2)
+
+truth = [json.loads(line) for line in open(truth_path)]
+style_of = {t["item_id"]: t["style"] for t in truth if t["kind"] == "item"}
+users = [t for t in truth if t["kind"] == "user"][:3]
+for user in users:
+    status, body = call(f"/v1/users/{user['user_id']}/recommendations?k=5")
+    answer = json.loads(body)
+    print(f"  {user['user_id']} ({user['face_shape']}), planted best styles: {', '.join(user['best_styles'])}")
+    for item in answer["items"]:
+        style = style_of.get(item["item_id"], "?")
+        mark = "*" if style in user["best_styles"] else " "
+        print(f"    {mark} {item['item_id']}  {style:11} score {item['score']:+.3f}  {item['reason']}")
+print(f"  (* = one of the user's planted best styles; model {answer['model_version']}, variant {answer['variant']})")
+
+status, body = call("/v1/users/someone-new/recommendations?k=3")
+answer = json.loads(body)
+print(f"  an unknown user gets a cold-start list ({status}): {[item['item_id'] for item in answer['items']]}")
+
+item = users[0] and answer["items"][0]["item_id"]
+status, body = call(f"/v1/items/{item}/similar?k=3")
+print(f"  similar to {item} ({style_of.get(item)}): "
+      + ", ".join(f"{i['item_id']} ({style_of.get(i['item_id'])})" for i in json.loads(body)["items"]))
+
+event = {"event_id": "demo-click-1", "schema_version": 1, "type": "click", "timestamp": int(time.time() * 1000),
+         "user_id": users[0]["user_id"], "item_id": item, "session_id": "demo"}
+status, body = call("/v1/events", json.dumps([event]).encode(), {"Content-Type": "application/json"})
+print(f"  POST /v1/events without a token: {status}")
+status, body = call("/v1/events", json.dumps([event]).encode(),
+                    {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+print(f"  POST /v1/events with the token: {status} {body.decode().strip()}")
+
+status, body = call("/metrics")
+wanted = ("loupe_http_requests_total", "loupe_cache_hit_ratio", "loupe_snapshot_age_seconds", "loupe_impressions")
+lines = [line for line in body.decode().splitlines() if line.startswith(wanted)]
+print("  a few of /metrics:")
+for line in lines[:8]:
+    print(f"    {line}")
+PY
+kill -TERM "$server"
+wait "$server" && echo "  loupe serve stopped cleanly" || { echo "  loupe serve exited with $?" >&2; exit 1; }
+trap - EXIT

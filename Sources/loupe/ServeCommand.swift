@@ -53,6 +53,9 @@ struct Serve: ParsableCommand {
         if let port { configuration.server.port = port }
         let log = try LogFactory.open(configuration.log)
         let store = try Self.openStore(directory: configuration.log.data, waitSeconds: waitForStore)
+        // Requests already run on every core: BLAS threads inside one request only contend
+        // with them (docs/benchmarks.md, bench serve).
+        BLASThreads.set(1)
         let recommender = try Recommender(store: store, settings: configuration.inference)
         let server = try HTTPServer(
             service: recommender, log: log,
