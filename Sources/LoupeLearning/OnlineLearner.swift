@@ -186,13 +186,14 @@ public final class OnlineLearner {
             }
         }
         var seenInBatch: [String: Int64] = [:]
+        seenInBatch.reserveCapacity(records.count)
         var rejected: [(LogRecord, EventValidationError)] = []
         let window = settings.deduplicationWindowMilliseconds
         try store.read { snapshot in
-            for (record, outcome) in zip(records, decoded) {
-                switch outcome {
+            for index in records.indices {
+                switch decoded[index] {
                 case .failure(let error):
-                    rejected.append((record, error))
+                    rejected.append((records[index], error))
                     self.state.counters[.deadLettered] += 1
                 case .success(let event):
                     let seenAt = try seenInBatch[event.eventId] ?? snapshot.seenEventTime(event.eventId)
