@@ -15,6 +15,15 @@ public struct EmbeddingMatrix: Sendable {
 
     /// The row of `id`, by binary search over the sorted ids.
     public func rowIndex(of id: String) -> Int? {
+        KeyOrder.index(of: id, in: ids)
+    }
+}
+
+/// The store's key order: ids compare by their UTF-8 bytes, as LMDB compares keys.
+public enum KeyOrder {
+    /// The position of `id` in `ids`, which are sorted in key order (as read from a table), by
+    /// binary search; nil when it is not there.
+    public static func index(of id: String, in ids: [String]) -> Int? {
         var low = 0
         var high = ids.count
         while low < high {

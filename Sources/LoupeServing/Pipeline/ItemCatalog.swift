@@ -30,13 +30,7 @@ public struct ItemCatalog: Sendable {
 
     /// The row of `id`, by binary search over the sorted ids.
     public func row(of id: String) -> Int? {
-        var low = 0
-        var high = ids.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ids[middle].utf8.lexicographicallyPrecedes(id.utf8) { low = middle + 1 } else { high = middle }
-        }
-        return low < ids.count && ids[low] == id ? low : nil
+        KeyOrder.index(of: id, in: ids)
     }
 
     public func isServable(_ row: Int) -> Bool { servable[row] != 0 }
