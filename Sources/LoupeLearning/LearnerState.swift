@@ -180,7 +180,7 @@ struct LearnerState {
 /// membership test and a list to write from, so marking one costs no hashing.
 struct DirtyIndices: Sequence {
     private var flags: [Bool] = []
-    private(set) var list: [Int] = []
+    private var list: [Int] = []
 
     mutating func insert(_ index: Int) {
         if index >= flags.count { flags += repeatElement(false, count: Swift.max(index + 1 - flags.count, flags.count)) }
@@ -195,7 +195,6 @@ struct DirtyIndices: Sequence {
         list.removeAll(keepingCapacity: true)
     }
 
-    var isEmpty: Bool { list.isEmpty }
     func makeIterator() -> IndexingIterator<[Int]> { list.makeIterator() }
 }
 
