@@ -104,13 +104,17 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var fields: [JSONObject.Field] = []
-        // Events have about a dozen fields; growing 1→2→4→8→16 would allocate five times.
-        fields.reserveCapacity(12)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             return .object(JSONObject(fields))
         }
+        // Events have about a dozen fields; growing 1→2→4→8→16 would allocate five times.
+        fields.reserveCapacity(12)
+        // A one-word Bloom filter of the keys so far that are plain ASCII (no escapes), so that
+        // most keys skip the search for a duplicate; see `fingerprintBit`.
+        var plainKeys: UInt64 = 0
+        var hasOtherKeys = false
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -118,9 +122,13 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            for field in fields where JSONObject.sameName(field.key, key) {
-                throw JSONSyntaxError(message: "duplicate field \"\(key)\"", offset: keyOffset)
+            let keyBit = lastStringWasPlainASCII ? Self.fingerprintBit(of: bytes, from: keyOffset + 1, to: index - 1) : 0
+            if keyBit == 0 || hasOtherKeys || plainKeys & keyBit != 0 {
+                for field in fields where JSONObject.sameName(field.key, key) {
+                    throw JSONSyntaxError(message: "duplicate field \"\(key)\"", offset: keyOffset)
+                }
             }
+            if keyBit == 0 { hasOtherKeys = true } else { plainKeys |= keyBit }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
@@ -166,26 +174,66 @@ public struct JSONParser {
         }
     }
 
+    /// Whether the last string `parseString` returned was written without escapes and is ASCII,
+    /// so that its bytes in the input are its UTF-8.
+    private var lastStringWasPlainASCII = false
+
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes, so the string is the raw bytes once they are valid UTF-8.
+        var orOfBytes: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                guard let string = Self.string(validatingUTF8: raw) else {
-                    throw JSONSyntaxError(message: "invalid UTF-8 in string", offset: start)
+                let string: String
+                if orOfBytes < 0x80 {
+                    string = Self.string(ascii: raw)
+                } else {
+                    guard let valid = String(validating: raw, as: UTF8.self) else {
+                        throw JSONSyntaxError(message: "invalid UTF-8 in string", offset: start)
+                    }
+                    string = valid
                 }
+                lastStringWasPlainASCII = orOfBytes < 0x80
                 index += 1
                 return string
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("unescaped control character in string") }
+            orOfBytes |= byte
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string") }
+        lastStringWasPlainASCII = false
         return try parseEscapedString(from: start)
+    }
+
+    /// A string of ASCII bytes. Up to 15 bytes fit in the string itself, and the standard
+    /// library builds those without allocating or validating.
+    @inline(__always)
+    private static func string(ascii bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            _ = buffer.initialize(fromContentsOf: bytes)
+            return bytes.count
+        }
+    }
+
+    /// One bit (never 0) that plain ASCII keys with the same bytes share: byte-equal keys have
+    /// the same bit, so a key whose bit no earlier key set cannot repeat an earlier key.
+    /// For ASCII, `JSONObject.sameName` (canonical equivalence) is byte equality; keys with
+    /// escapes or other bytes are always searched.
+    @inline(__always)
+    private static func fingerprintBit(of bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt64 {
+        let count = end - start
+        var hash = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+        if count > 0 {
+            hash ^= UInt64(bytes[start]) &* 0xC2B2_AE3D_27D4_EB4F
+            hash ^= UInt64(bytes[end - 1]) &* 0x1656_67B1_9E37_79F9
+            hash ^= UInt64(bytes[start + count / 2]) &* 0x27D4_EB2F_1656_67C5
+        }
+        return 1 << (hash >> 58)
     }
 
     private mutating func parseEscapedString(from start: Int) throws(JSONSyntaxError) -> String {

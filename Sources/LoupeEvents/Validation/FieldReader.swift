@@ -2,52 +2,71 @@
 /// and rejects any field it was not asked for (the schemas say `additionalProperties: false`).
 struct FieldReader {
     let object: JSONObject
-    let path: String
-    private var read: [String] = []
-    /// How many of the object's fields the reads found; when it equals the field count, no
-    /// field is unknown and `finish` has nothing to search.
+    /// How error messages name this object's fields; the dotted path is only built for errors.
+    private let names: FieldNames
+    /// The indices of the fields that reads found: bit `i` of `foundBelow64` for the first 64,
+    /// `foundFrom64` beyond (events have about a dozen fields, so it is nearly always empty).
+    private var foundBelow64: UInt64 = 0
+    private var foundFrom64: [Int]? = nil
+    /// How many reads found a field; when it equals the field count, no field is unknown and
+    /// `finish` has nothing to search.
     private var found = 0
 
     init(_ object: JSONObject, path: String = "") {
         self.object = object
-        self.path = path
-        read.reserveCapacity(16)
+        self.names = FieldNames(parent: path, isNested: false)
     }
 
     init(_ value: JSONValue, path: String) throws(EventValidationError) {
         guard case .object(let object) = value else {
             throw EventValidationError(.wrongType, field: path, "expected an object, got \(value.typeName)")
         }
-        self.init(object, path: path + ".")
+        self.object = object
+        self.names = FieldNames(parent: path, isNested: true)
     }
 
-    func name(_ key: String) -> String { path + key }
+    func name(_ key: String) -> String { names(key) }
 
     /// The value of `key`, or nil when the field is absent. JSON `null` counts as absent for
     /// optional fields; required fields use `required`.
     /// Each key is read at most once per object (the decoders are written that way), so
     /// `found` counts distinct fields.
     mutating func optional(_ key: String) -> JSONValue? {
-        read.append(key)
-        guard let value = lookUp(key) else { return nil }
+        guard let index = lookUp(key) else { return nil }
         found += 1
-        return value == .null ? nil : value
+        if index < 64 {
+            foundBelow64 |= 1 << UInt64(index)
+        } else {
+            if foundFrom64 == nil { foundFrom64 = [] }
+            foundFrom64!.append(index)
+        }
+        let value = object.fields[index].value
+        if case .null = value { return nil }
+        return value
     }
 
     /// Where the next field probably is: decoders read fields in schema order, which is the
     /// order canonical events are written in, so the search usually succeeds at once.
     private var hint = 0
 
-    private mutating func lookUp(_ key: String) -> JSONValue? {
+    private mutating func lookUp(_ key: String) -> Int? {
         let fields = object.fields
-        for step in 0..<fields.count {
-            let index = (hint + step) % fields.count
+        let count = fields.count
+        // `hint` is at most `count`: one past the field found last.
+        var index = hint < count ? hint : 0
+        for _ in 0..<count {
             if JSONObject.sameName(fields[index].key, key) {
                 hint = index + 1
-                return fields[index].value
+                return index
             }
+            index += 1
+            if index == count { index = 0 }
         }
         return nil
+    }
+
+    private func wasFound(_ index: Int) -> Bool {
+        index < 64 ? foundBelow64 & (1 << UInt64(index)) != 0 : foundFrom64?.contains(index) == true
     }
 
     mutating func required(_ key: String) throws(EventValidationError) -> JSONValue {
@@ -58,79 +77,98 @@ struct FieldReader {
     }
 
     /// Fails on the first field that no read asked for.
+    ///
+    /// A field counts as read when a read's key has the same name as it. Reads remember the
+    /// field they found, not their key; since `sameName` is an equivalence, a read key names
+    /// a field exactly when the field's name is the same as that of a field some read found.
+    /// That is the found field itself unless the object has two fields of the same name (the
+    /// parser rejects those, but a `JSONObject` built in code can have them).
     func finish() throws(EventValidationError) {
-        if found == object.fields.count { return }
-        for field in object.fields where !read.contains(where: { JSONObject.sameName($0, field.key) }) {
-            throw EventValidationError(.unknownField, field: name(field.key), "field is not part of this event type")
+        let fields = object.fields
+        if found == fields.count { return }
+        for index in fields.indices where !wasFound(index) {
+            let key = fields[index].key
+            let named = fields.indices.contains { other in wasFound(other) && JSONObject.sameName(fields[other].key, key) }
+            if !named {
+                throw EventValidationError(.unknownField, field: name(key), "field is not part of this event type")
+            }
         }
     }
 
     // MARK: typed reads
 
     mutating func string(_ key: String, maxLength: Int = 256) throws(EventValidationError) -> String {
-        try checkedString(try required(key), key, maxLength: maxLength)
+        try Self.checkedString(try required(key), key, maxLength: maxLength, names)
     }
 
     mutating func optionalString(_ key: String, maxLength: Int = 256) throws(EventValidationError) -> String? {
         guard let value = optional(key) else { return nil }
-        return try checkedString(value, key, maxLength: maxLength)
+        return try Self.checkedString(value, key, maxLength: maxLength, names)
     }
 
-    private func checkedString(_ value: JSONValue, _ key: String, maxLength: Int) throws(EventValidationError) -> String {
+    private static func checkedString(_ value: JSONValue, _ key: String, maxLength: Int, _ names: FieldNames) throws(EventValidationError) -> String {
         guard case .string(let text) = value else {
-            throw EventValidationError(.wrongType, field: name(key), "expected a string, got \(value.typeName)")
+            throw EventValidationError(.wrongType, field: names(key), "expected a string, got \(value.typeName)")
         }
         if text.isEmpty {
-            throw EventValidationError(.invalidValue, field: name(key), "must not be empty")
+            throw EventValidationError(.invalidValue, field: names(key), "must not be empty")
         }
         if text.utf8.count > maxLength {
-            throw EventValidationError(.invalidValue, field: name(key), "longer than \(maxLength) bytes")
+            throw EventValidationError(.invalidValue, field: names(key), "longer than \(maxLength) bytes")
         }
         return text
     }
 
     mutating func int(_ key: String, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64 {
-        try checkedInt(try required(key), key, in: range)
+        try Self.checkedInt(try required(key), key, in: range, names)
     }
 
     mutating func optionalInt(_ key: String, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64? {
         guard let value = optional(key) else { return nil }
-        return try checkedInt(value, key, in: range)
+        return try Self.checkedInt(value, key, in: range, names)
     }
 
     func checkedInt(_ value: JSONValue, _ key: String, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64 {
+        try Self.checkedInt(value, key, in: range, names)
+    }
+
+    private static func checkedInt(_ value: JSONValue, _ key: String, in range: ClosedRange<Int64>, _ names: FieldNames) throws(EventValidationError) -> Int64 {
         let number: Int64
         switch value {
         case .int(let integer): number = integer
         case .double(let real) where real == real.rounded() && abs(real) < 9e15: number = Int64(real)
         default:
-            throw EventValidationError(.wrongType, field: name(key), "expected an integer, got \(value.typeName)")
+            throw EventValidationError(.wrongType, field: names(key), "expected an integer, got \(value.typeName)")
         }
         guard range.contains(number) else {
-            throw EventValidationError(.invalidValue, field: name(key), "\(number) is outside \(range.lowerBound)...\(range.upperBound)")
+            throw EventValidationError(.invalidValue, field: names(key), "\(number) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return number
     }
 
     mutating func double(_ key: String, _ bounds: NumberBounds = .any) throws(EventValidationError) -> Double {
-        try checkedDouble(try required(key), key, bounds)
+        try Self.checkedDouble(try required(key), key, bounds, names)
     }
 
     mutating func optionalDouble(_ key: String, _ bounds: NumberBounds = .any) throws(EventValidationError) -> Double? {
         guard let value = optional(key) else { return nil }
-        return try checkedDouble(value, key, bounds)
+        return try Self.checkedDouble(value, key, bounds, names)
     }
 
     func checkedDouble(_ value: JSONValue, _ key: String, _ bounds: NumberBounds) throws(EventValidationError) -> Double {
+        try Self.checkedDouble(value, key, bounds, names)
+    }
+
+    private static func checkedDouble(_ value: JSONValue, _ key: String, _ bounds: NumberBounds, _ names: FieldNames) throws(EventValidationError) -> Double {
         let number: Double
         switch value {
         case .int(let integer): number = Double(integer)
         case .double(let real): number = real
         default:
-            throw EventValidationError(.wrongType, field: name(key), "expected a number, got \(value.typeName)")
+            throw EventValidationError(.wrongType, field: names(key), "expected a number, got \(value.typeName)")
         }
         if let reason = bounds.violation(number) {
-            throw EventValidationError(.invalidValue, field: name(key), "\(number) \(reason)")
+            throw EventValidationError(.invalidValue, field: names(key), "\(number) \(reason)")
         }
         return number
     }
@@ -145,23 +183,29 @@ struct FieldReader {
 
     mutating func enumeration<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(EventValidationError) -> T
     where T.RawValue == String {
-        try checkedEnumeration(try required(key), key, T.self)
+        try Self.checkedEnumeration(try required(key), key, T.self, names)
     }
 
     mutating func optionalEnumeration<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(EventValidationError) -> T?
     where T.RawValue == String {
         guard let value = optional(key) else { return nil }
-        return try checkedEnumeration(value, key, T.self)
+        return try Self.checkedEnumeration(value, key, T.self, names)
     }
 
     func checkedEnumeration<T: RawRepresentable & CaseIterable>(_ value: JSONValue, _ key: String, _: T.Type) throws(EventValidationError) -> T
     where T.RawValue == String {
+        try Self.checkedEnumeration(value, key, T.self, names)
+    }
+
+    private static func checkedEnumeration<T: RawRepresentable & CaseIterable>(
+        _ value: JSONValue, _ key: String, _: T.Type, _ names: FieldNames
+    ) throws(EventValidationError) -> T where T.RawValue == String {
         guard case .string(let text) = value else {
-            throw EventValidationError(.wrongType, field: name(key), "expected a string, got \(value.typeName)")
+            throw EventValidationError(.wrongType, field: names(key), "expected a string, got \(value.typeName)")
         }
         guard let member = T(rawValue: text) else {
             let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw EventValidationError(.invalidValue, field: name(key), "\"\(text)\" is not one of: \(allowed)")
+            throw EventValidationError(.invalidValue, field: names(key), "\"\(text)\" is not one of: \(allowed)")
         }
         return member
     }
@@ -194,9 +238,18 @@ struct FieldReader {
             }
             return milliseconds
         default:
-            return try checkedInt(value, key, in: 0...Timestamp.maximum)
+            return try Self.checkedInt(value, key, in: 0...Timestamp.maximum, names)
         }
     }
+}
+
+/// How errors name the fields of one object: `key` at the top level, `path.key` inside.
+/// The checks take this instead of the reader, so that they need no copy of it.
+struct FieldNames {
+    let parent: String
+    let isNested: Bool
+
+    func callAsFunction(_ key: String) -> String { isNested ? parent + "." + key : parent + key }
 }
 
 /// Inclusive and exclusive bounds for a number field; non-finite values are always rejected.
