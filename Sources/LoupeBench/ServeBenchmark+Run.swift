@@ -99,6 +99,20 @@ extension ServeBenchmark {
                 }
             }
 
+            openblas_set_num_threads(1)
+            let batched = TopKBenchmark.batchedScoring(
+                items: matrix.values, count: matrix.rowCount, dimension: dimension, queries: queries,
+                batchSizes: [1, 2, 4, 8, 16, 32, 64], rounds: max(10, options.topKQueries / 50))
+            openblas_set_num_threads(defaultThreads)
+            print("a2. the scan for a batch of queries at once (ItemScoring, as coalesced requests run it; 1 OpenBLAS thread)")
+            for row in batched {
+                print(
+                    String(
+                        format: "   batch %2d: %.3f ms per query (%.2f × one query alone); per batch ", row.batch,
+                        row.perQueryMilliseconds, row.perQueryMilliseconds / batched[0].perQueryMilliseconds)
+                        + row.perBatch.formatted)
+            }
+
             // b. in-process single requests.
             let loadStart = ContinuousClock.now
             let recommender = try Recommender(store: store, settings: inference)
@@ -146,12 +160,28 @@ extension ServeBenchmark {
                         ? ", \(refreshStatistics.failures) failed: \(refreshStatistics.lastError ?? "")" : ""))
             print("   target p99 ≤ 5 ms: \(busySingle.latency.p99 <= 5 ? "met" : "not met") (cold, writer + refresh, 1 BLAS thread)")
 
+            // b2. concurrent in-process requests through the coalescing path.
+            openblas_set_num_threads(1)
+            print("b2. concurrent in-process requests (recommendations(for:), scans coalesced), writer + refresh, 1 BLAS thread")
+            for concurrency in options.concurrency {
+                let result = concurrent(
+                    recommender: recommender, tasks: concurrency, duration: options.duration, users: options.users, k: options.k,
+                    seed: options.seed &+ 101 &+ UInt64(concurrency))
+                print(
+                    String(format: "   %2d concurrent: %.0f requests/s, ", concurrency, result.requestsPerSecond)
+                        + result.latency.formatted
+                        + String(format: ", %.1f requests per scan", result.requestsPerScan)
+                        + (result.errors > 0 ? ", \(result.errors) errors (first: \(result.firstError ?? ""))" : ""))
+            }
+
             // c. over HTTP on loopback (the server refreshes itself, as `loupe serve` does).
             openblas_set_num_threads(1)
             let port = try LoopbackHTTPConnection.freePort()
             let server = try InProcessServer(
                 recommender: recommender, inference: inference, logDirectory: directory + "/log", port: port)
-            print("c. HTTP on 127.0.0.1:\(port), in-process server and client threads on the same cores, keep-alive, 1 BLAS thread")
+            print(
+                "c. HTTP on 127.0.0.1:\(port), writer + refresh; in-process server and one client thread per connection on the same cores, keep-alive, 1 BLAS thread"
+            )
             for concurrency in options.concurrency {
                 let result = load(
                     port: port, workers: concurrency, duration: options.duration, users: options.users, k: options.k,
@@ -164,9 +194,22 @@ extension ServeBenchmark {
                     "     targets: p99 ≤ 10 ms \(result.latency.p99 <= 10 ? "met" : "not met"); ≥ 2,000 requests/s \(result.requestsPerSecond >= 2_000 ? "met" : "not met")"
                 )
             }
+            let writes = writer.stop()
+            print("c2. the same without the simulated learner: what the 2 cores serve")
+            for concurrency in options.concurrency {
+                let result = load(
+                    port: port, workers: concurrency, duration: options.duration, users: options.users, k: options.k,
+                    seed: options.seed &+ 1_000 &+ UInt64(concurrency))
+                print(
+                    String(format: "   concurrency %2d: %.0f requests/s, ", concurrency, result.requestsPerSecond)
+                        + result.latency.formatted
+                        + (result.errors > 0 ? ", \(result.errors) errors (first: \(result.firstError ?? ""))" : ""))
+                print(
+                    "     targets: p99 ≤ 10 ms \(result.latency.p99 <= 10 ? "met" : "not met"); ≥ 2,000 requests/s \(result.requestsPerSecond >= 2_000 ? "met" : "not met")"
+                )
+            }
             server.stop()
             openblas_set_num_threads(defaultThreads)
-            let writes = writer.stop()
             print(
                 String(format: "   simulated learner over b and c: %d commits, mean %.1f ms each", writes.runs, writes.meanMilliseconds)
                     + (writes.failures > 0 ? ", \(writes.failures) failed: \(writes.lastError ?? "")" : ""))

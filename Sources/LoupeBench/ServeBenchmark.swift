@@ -149,45 +149,128 @@ public enum ServeBenchmark {
         public var firstError: String?
     }
 
+    public struct ConcurrentResult: Sendable {
+        public var latency: LatencySummary
+        public var requestsPerSecond: Double
+        /// Mean requests coalesced into one scan of the item matrix.
+        public var requestsPerScan: Double
+        public var errors: Int
+        public var firstError: String?
+    }
+
+    /// `tasks` concurrent tasks, each requesting random users' recommendations through
+    /// `recommendations(for:)` one after another for `duration`.
+    static func concurrent(
+        recommender: Recommender, tasks: Int, duration: Duration, users: Int, k: Int, seed: UInt64
+    ) -> ConcurrentResult {
+        let tally = ConcurrentTally()
+        recommender.observeScoringPasses { requests, _ in
+            tally.scans.withLock {
+                $0.passes += 1
+                $0.requests += requests
+            }
+        }
+        defer { recommender.observeScoringPasses(nil) }
+        let start = monotonicNanoseconds()
+        let deadline = start + UInt64(duration.seconds * 1e9)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for task in 0..<tasks {
+                    group.addTask {
+                        var random = BenchmarkRandom(seed: seed &+ UInt64(task))
+                        var samples: [UInt64] = []
+                        var errors = 0
+                        var firstError: String?
+                        while monotonicNanoseconds() < deadline {
+                            let request = RecommendationRequest(
+                                userId: ServingStoreBuilder.userId(Int(random.next() % UInt64(users))), k: k)
+                            let begin = monotonicNanoseconds()
+                            do {
+                                let list = try await recommender.recommendations(for: request)
+                                if !list.cached { samples.append(monotonicNanoseconds() - begin) }
+                            } catch {
+                                errors += 1
+                                firstError = firstError ?? "\(error)"
+                            }
+                        }
+                        let finished = (samples, errors, firstError)
+                        tally.results.withLock {
+                            $0.samples.append(contentsOf: finished.0)
+                            $0.errors += finished.1
+                            if $0.firstError == nil { $0.firstError = finished.2 }
+                        }
+                    }
+                }
+            }
+            done.signal()
+        }
+        done.wait()
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        let (passes, coalesced) = tally.scans.withLock { ($0.passes, $0.requests) }
+        return tally.results.withLock {
+            ConcurrentResult(
+                latency: LatencySummary(nanoseconds: $0.samples), requestsPerSecond: Double($0.samples.count) / elapsed,
+                requestsPerScan: passes == 0 ? 0 : Double(coalesced) / Double(passes), errors: $0.errors,
+                firstError: $0.firstError)
+        }
+    }
+
+    private final class ConcurrentTally: Sendable {
+        let scans = Mutex<(passes: Int, requests: Int)>((0, 0))
+        let results = Mutex<(samples: [UInt64], errors: Int, firstError: String?)>(([], 0, nil))
+    }
+
     /// `workers` threads, each on its own connection, requesting random users' recommendations
     /// for `duration`.
     static func load(port: Int, workers: Int, duration: Duration, users: Int, k: Int, seed: UInt64) -> LoadResult {
-        let results = Mutex<(samples: [UInt64], errors: Int, firstError: String?)>(([], 0, nil))
+        let tally = ConcurrentTally()
         let deadline = monotonicNanoseconds() + UInt64(duration.seconds * 1e9)
         let start = monotonicNanoseconds()
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var samples: [UInt64] = []
-            var errors = 0
-            var firstError: String?
-            var random = BenchmarkRandom(seed: seed &+ UInt64(worker))
-            var connection: LoopbackHTTPConnection?
-            while monotonicNanoseconds() < deadline {
-                let path = "/v1/users/\(ServingStoreBuilder.userId(Int(random.next() % UInt64(users))))/recommendations?k=\(k)"
-                let begin = monotonicNanoseconds()
-                do {
-                    if connection == nil { connection = try LoopbackHTTPConnection(port: port) }
-                    let status = try connection!.get(path)
-                    let end = monotonicNanoseconds()
-                    if status == 200 {
-                        samples.append(end - begin)
-                    } else {
+        // One thread per connection: `concurrentPerform` would run only as many at once as there
+        // are cores, which is not the concurrency asked for.
+        let finished = DispatchGroup()
+        for worker in 0..<workers {
+            finished.enter()
+            let thread = Thread {
+                defer { finished.leave() }
+                var samples: [UInt64] = []
+                var errors = 0
+                var firstError: String?
+                var random = BenchmarkRandom(seed: seed &+ UInt64(worker))
+                var connection: LoopbackHTTPConnection?
+                while monotonicNanoseconds() < deadline {
+                    let path = "/v1/users/\(ServingStoreBuilder.userId(Int(random.next() % UInt64(users))))/recommendations?k=\(k)"
+                    let begin = monotonicNanoseconds()
+                    do {
+                        if connection == nil { connection = try LoopbackHTTPConnection(port: port) }
+                        let status = try connection!.get(path)
+                        let end = monotonicNanoseconds()
+                        if status == 200 {
+                            samples.append(end - begin)
+                        } else {
+                            errors += 1
+                            firstError = firstError ?? "HTTP \(status) for \(path)"
+                        }
+                    } catch {
                         errors += 1
-                        firstError = firstError ?? "HTTP \(status) for \(path)"
+                        firstError = firstError ?? "\(error)"
+                        connection = nil
                     }
-                } catch {
-                    errors += 1
-                    firstError = firstError ?? "\(error)"
-                    connection = nil
+                }
+                let outcome = (samples, errors, firstError)
+                tally.results.withLock {
+                    $0.samples.append(contentsOf: outcome.0)
+                    $0.errors += outcome.1
+                    if $0.firstError == nil { $0.firstError = outcome.2 }
                 }
             }
-            results.withLock {
-                $0.samples.append(contentsOf: samples)
-                $0.errors += errors
-                if $0.firstError == nil { $0.firstError = firstError }
-            }
+            thread.name = "bench-client-\(worker)"
+            thread.start()
         }
+        finished.wait()
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
-        return results.withLock {
+        return tally.results.withLock {
             LoadResult(
                 concurrency: workers, latency: LatencySummary(nanoseconds: $0.samples),
                 requestsPerSecond: Double($0.samples.count) / elapsed, errors: $0.errors, firstError: $0.firstError)

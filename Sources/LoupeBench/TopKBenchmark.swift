@@ -189,3 +189,56 @@ public enum TopKBenchmark {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
+
+extension TopKBenchmark {
+    /// The retrieval scan of `ItemScoring` for batches of queries, as `ScoringQueue` runs it for
+    /// coalesced requests: milliseconds per batch and per query at each batch size.
+    public struct BatchRow: Sendable {
+        public var batch: Int
+        public var perBatch: LatencySummary
+        public var perQueryMilliseconds: Double { perBatch.mean / Double(batch) }
+    }
+
+    /// Scores `batch` of the queries at a time (cycling through them) against all items, for
+    /// each batch size, `rounds` times each, on the calling thread (set the BLAS threads first).
+    public static func batchedScoring(
+        items: [Float], count: Int, dimension: Int, queries: [Float], batchSizes: [Int], rounds: Int
+    ) -> [BatchRow] {
+        let queryCount = queries.count / dimension
+        let largest = batchSizes.max() ?? 1
+        let outputs = (0..<largest).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
+        let workspace = UnsafeMutableBufferPointer<Float>.allocate(
+            capacity: max(1, ItemScoring.workspaceCount(queries: largest, dimension: dimension)))
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: largest * dimension)
+        defer {
+            for output in outputs { output.deallocate() }
+            workspace.deallocate()
+            gathered.deallocate()
+        }
+        var rows: [BatchRow] = []
+        var next = 0
+        for batch in batchSizes {
+            var samples: [UInt64] = []
+            for round in -3..<rounds {
+                queries.withUnsafeBufferPointer { queries in
+                    for slot in 0..<batch {
+                        (gathered + slot * dimension).update(
+                            from: queries.baseAddress! + (next % queryCount) * dimension, count: dimension)
+                        next += 1
+                    }
+                }
+                let start = monotonicNanoseconds()
+                items.withUnsafeBufferPointer { items in
+                    outputs.withUnsafeBufferPointer { outputs in
+                        ItemScoring.score(
+                            items: items.baseAddress!, itemCount: count, dimension: dimension, queries: gathered, queryCount: batch,
+                            outputs: UnsafeBufferPointer(rebasing: outputs[0..<batch]), workspace: workspace)
+                    }
+                }
+                if round >= 0 { samples.append(monotonicNanoseconds() - start) }
+            }
+            rows.append(BatchRow(batch: batch, perBatch: LatencySummary(nanoseconds: samples)))
+        }
+        return rows
+    }
+}

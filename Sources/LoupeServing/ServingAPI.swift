@@ -150,7 +150,8 @@ public struct ServingStatus: Sendable {
 /// implementation; tests of the HTTP layer may substitute their own.
 public protocol RecommendationService: Sendable {
     /// Recommendations for one user, inside one snapshot; unknown users get cold-start lists.
-    func recommend(_ request: RecommendationRequest) throws -> RecommendationList
+    /// Asynchronous so that concurrent requests can share work while they wait.
+    func recommendations(for request: RecommendationRequest) async throws -> RecommendationList
     /// The items most similar to `itemId` (cosine of item embeddings), excluding itself;
     /// `ServingError.unknownItem` when the snapshot has no such item.
     func similar(to itemId: String, k: Int) throws -> SimilarItems

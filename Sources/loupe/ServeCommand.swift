@@ -61,6 +61,8 @@ struct Serve: ParsableCommand {
             service: recommender, log: log,
             settings: HTTPSettings(server: configuration.server, inference: configuration.inference),
             refresh: { try recommender.refresh() })
+        let metrics = server.metrics
+        recommender.observeScoringPasses { requests, _ in metrics.recordRetrievalScan(requests: requests) }
         try Self.wait { try await server.run() }
     }
 

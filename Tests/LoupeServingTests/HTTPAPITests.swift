@@ -240,11 +240,11 @@ final class FakeRecommendationService: RecommendationService, @unchecked Sendabl
         StorePosition(topic: "catalog", partition: 0, offset: 10),
     ]
 
-    func recommend(_ request: RecommendationRequest) throws -> RecommendationList {
-        lock.lock()
-        recorded = request
-        let readiness = readiness
-        lock.unlock()
+    func recommendations(for request: RecommendationRequest) async throws -> RecommendationList {
+        let readiness = lock.withLock {
+            recorded = request
+            return self.readiness
+        }
         guard readiness.ready else { throw ServingError.notReady(readiness.reason ?? "not ready") }
         let items = Self.catalog.filter { !request.exclude.contains($0) }.prefix(request.k).enumerated().map {
             RecommendedItem(itemId: $1, score: 1 - Float($0) / 10, reason: .personalized)

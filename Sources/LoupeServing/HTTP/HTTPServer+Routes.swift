@@ -7,16 +7,16 @@ extension HTTPServer {
         router.get("/healthz") { _, _ in try JSONResponse.make(HealthBody()) }
         router.get("/readyz") { request, _ in try await readiness(request) }
         router.get("/metrics") { request, _ in try await metricsExposition(request) }
-        router.get("/v1/users/{id}/recommendations") { request, context in try recommendations(request, context) }
+        router.get("/v1/users/{id}/recommendations") { request, context in try await recommendations(request, context) }
         router.get("/v1/items/{id}/similar") { request, context in try similar(request, context) }
         router.post("/v1/events") { request, context in try await postEvents(request, context) }
     }
 
-    func recommendations(_ request: Request, _ context: APIRequestContext) throws -> Response {
+    func recommendations(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try access.authorize(request, for: .read)
         let query = try RecommendationQuery.recommendation(
             userId: context.parameters.get("id"), query: request.uri.query, settings: settings)
-        let list = try Self.serving { try service.recommend(query) }
+        let list = try await Self.serving { try await service.recommendations(for: query) }
         let variant = service.variant(of: list.userId)
         // Encoded first: a list that cannot be served (say, a non-finite score) is no impression.
         let response = try JSONResponse.make(
@@ -124,15 +124,26 @@ extension HTTPServer {
         do {
             return try call()
         } catch let error as ServingError {
-            switch error {
-            case .unknownItem(let id):
-                throw APIError(
-                    .notFound, code: "unknown_item", "no item \"\(QueryParameters.quoted(id))\" in the served snapshot")
-            case .notReady(let reason):
-                throw APIError(.serviceUnavailable, code: "not_ready", "the recommender is not ready: \(reason)")
-            case .invalidRequest(let reason):
-                throw APIError.badRequest("invalid_request", reason)
-            }
+            throw apiError(error)
+        }
+    }
+
+    static func serving<T>(_ call: () async throws -> T) async throws -> T {
+        do {
+            return try await call()
+        } catch let error as ServingError {
+            throw apiError(error)
+        }
+    }
+
+    private static func apiError(_ error: ServingError) -> APIError {
+        switch error {
+        case .unknownItem(let id):
+            APIError(.notFound, code: "unknown_item", "no item \"\(QueryParameters.quoted(id))\" in the served snapshot")
+        case .notReady(let reason):
+            APIError(.serviceUnavailable, code: "not_ready", "the recommender is not ready: \(reason)")
+        case .invalidRequest(let reason):
+            APIError.badRequest("invalid_request", reason)
         }
     }
 }

@@ -26,6 +26,8 @@ public final class ServingMetrics: @unchecked Sendable {
     private let recommenderReady: Gauge
     private let catalogItems: Gauge
     private let logReachable: Gauge
+    private let retrievalScans: Counter
+    private let retrievalScanRequests: Counter
 
     static let latencyBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -59,6 +61,18 @@ public final class ServingMetrics: @unchecked Sendable {
         catalogItems = registry.makeGauge(descriptor: Self.name("catalog_items", "Items in the served snapshot."))
         logReachable = registry.makeGauge(
             descriptor: Self.name("log_reachable", "1 when the log answered the last query in time, else 0."))
+        retrievalScans = registry.makeCounter(
+            descriptor: Self.name("retrieval_scans_total", "Passes over the item matrix (each scores one or more coalesced requests)."))
+        retrievalScanRequests = registry.makeCounter(
+            descriptor: Self.name(
+                "retrieval_scan_requests_total",
+                "Requests scored by those passes; divided by retrieval_scans_total, the mean coalescing."))
+    }
+
+    /// One pass of the retrieval scan over `requests` coalesced requests.
+    public func recordRetrievalScan(requests: Int) {
+        retrievalScans.increment()
+        retrievalScanRequests.increment(by: Int64(requests))
     }
 
     // MARK: Requests

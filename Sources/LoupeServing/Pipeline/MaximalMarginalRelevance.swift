@@ -35,14 +35,19 @@ enum MaximalMarginalRelevance {
         let similarities = workspace.similarities
         let penalties = workspace.penalties
         let picked = workspace.picked
+        // The candidates' rows are scattered over the matrix: copy each whole (a memory copy
+        // overlaps the cache misses of many rows), then scale the contiguous copy in place.
         catalog.embeddings.withUnsafeBufferPointer { items in
             catalog.inverseNorms.withUnsafeBufferPointer { inverseNorms in
+                let source = items.baseAddress!
+                let target = gathered.baseAddress!
                 for index in 0..<count {
-                    let row = Int(rows[index])
-                    let scale = inverseNorms[row]
-                    let source = row * dimension
-                    let target = index * dimension
-                    for offset in 0..<dimension { gathered[target + offset] = items[source + offset] * scale }
+                    (target + index * dimension).update(from: source + Int(rows[index]) * dimension, count: dimension)
+                }
+                for index in 0..<count {
+                    let scale = inverseNorms[Int(rows[index])]
+                    let row = target + index * dimension
+                    for offset in 0..<dimension { row[offset] *= scale }
                 }
             }
         }

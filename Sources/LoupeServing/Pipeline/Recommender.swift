@@ -23,6 +23,8 @@ public final class Recommender: RecommendationService {
     /// Serialises refreshes; requests that find no snapshot wait on it for the one being opened.
     private let refreshLock = NSLock()
     private let groupsTable = Mutex<RawTable?>(nil)
+    /// Coalesces the scans of concurrent `recommendations(for:)` calls.
+    let scoring = ScoringQueue()
 
     static let groupsTableName = "learner_groups"
 
@@ -115,47 +117,118 @@ public final class Recommender: RecommendationService {
         try answer(request, cache: cache)
     }
 
-    /// One request through the pipeline, reading and filling `cache` when there is one.
+    /// Recommendations for one user, as `recommend` gives them, with the retrieval scan
+    /// coalesced with those of concurrent callers (`ScoringQueue`): the HTTP service's path.
+    /// The request waits suspended, holding no thread, while its scan runs.
+    public func recommendations(for request: RecommendationRequest) async throws -> RecommendationList {
+        try validate(request)
+        let snapshot = try acquire()
+        let scratch = snapshot.scratches.take()
+        defer { snapshot.scratches.giveBack(scratch) }
+        switch try prepare(request, snapshot: snapshot, scratch: scratch, cache: cache) {
+        case .answered(let list):
+            return list
+        case .needsScores(let prepared):
+            if prepared.queryCount > 0 {
+                let count = snapshot.catalog.count
+                await scoring.score(
+                    snapshot, queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: prepared.queryCount,
+                    outputs: (scratch.scores.baseAddress!, scratch.scores.baseAddress! + count))
+            }
+            return finish(request, prepared, snapshot: snapshot, scratch: scratch, cache: cache)
+        }
+    }
+
+    /// One request through the pipeline on the calling thread, reading and filling `cache`
+    /// when there is one.
     func answer(_ request: RecommendationRequest, cache: PredictionCache?) throws -> RecommendationList {
         try validate(request)
         let snapshot = try acquire()
-        let dimension = snapshot.catalog.dimension
         return try snapshot.scratches.withScratch { scratch in
-            var key: PredictionKey?
-            var hit: RecommendationList?
-            let inputs = try snapshot.held.withSnapshot { store -> UserInputs? in
-                let record = try store.user(request.userId)
-                if let cache {
-                    let lookup = PredictionKey(request, userVersion: record?.version ?? 0, modelVersion: snapshot.modelVersion)
-                    key = lookup
-                    hit = cache.lookup(lookup)
-                    if hit != nil { return nil }
-                }
-                return try snapshot.readUser(
-                    request.userId, record: record, from: store,
-                    into: UnsafeMutableBufferPointer(rebasing: scratch.queries[0..<dimension]))
+            switch try prepare(request, snapshot: snapshot, scratch: scratch, cache: cache) {
+            case .answered(let list):
+                return list
+            case .needsScores(let prepared):
+                snapshot.score(queryCount: prepared.queryCount, scratch: scratch)
+                return finish(request, prepared, snapshot: snapshot, scratch: scratch, cache: cache)
             }
-            if var hit {
-                hit.cached = true
-                return hit
-            }
-            let user = inputs!
-            var rejected: [Int] = []
-            let hasHistory = snapshot.historyQuery(
-                user.history, into: UnsafeMutableBufferPointer(rebasing: scratch.queries[dimension..<2 * dimension]),
-                rejected: &rejected)
-            snapshot.score(user: user.hasEmbedding, history: hasHistory && user.hasEmbedding, scratch: scratch)
-            snapshot.prepareMask(request, purchases: user.purchases, rejected: rejected, scratch: scratch)
-            let ranked = snapshot.rank(
-                request, user: user, hasHistory: hasHistory && user.hasEmbedding,
-                scores: UnsafePointer(scratch.scores.baseAddress!),
-                scratch: scratch, settings: pipeline)
-            let list = RecommendationList(
-                userId: request.userId, items: ranked.items, modelVersion: snapshot.modelVersion, positions: snapshot.positions,
-                userVersion: user.record?.version ?? 0, coldStart: ranked.coldStart, cached: false)
-            if let cache, let key { cache.store(list, under: key) }
-            return list
         }
+    }
+
+    /// A request read from its snapshot, its query rows in `scratch.queries`, waiting for
+    /// their scores.
+    struct PreparedRequest {
+        var key: PredictionKey?
+        var user: UserInputs
+        var hasHistory: Bool
+        var rejected: [Int]
+        /// Query rows to score: 0 (no embedding: cold start), 1 (the user's row) or 2 (and the
+        /// recent history's).
+        var queryCount: Int
+    }
+
+    enum Preparation {
+        case answered(RecommendationList)
+        case needsScores(PreparedRequest)
+    }
+
+    /// Reads the user inside the snapshot's transaction; answers from the cache when it can,
+    /// else writes the query rows.
+    func prepare(
+        _ request: RecommendationRequest, snapshot: ServingSnapshot, scratch: RequestScratch, cache: PredictionCache?
+    ) throws -> Preparation {
+        let dimension = snapshot.catalog.dimension
+        var key: PredictionKey?
+        var hit: RecommendationList?
+        let inputs = try snapshot.held.withSnapshot { store -> UserInputs? in
+            let record = try store.user(request.userId)
+            if let cache {
+                let lookup = PredictionKey(request, userVersion: record?.version ?? 0, modelVersion: snapshot.modelVersion)
+                key = lookup
+                hit = cache.lookup(lookup)
+                if hit != nil { return nil }
+            }
+            return try snapshot.readUser(
+                request.userId, record: record, from: store,
+                into: UnsafeMutableBufferPointer(rebasing: scratch.queries[0..<dimension]))
+        }
+        if var hit {
+            hit.cached = true
+            return .answered(hit)
+        }
+        let user = inputs!
+        var rejected: [Int] = []
+        let hasHistory =
+            snapshot.historyQuery(
+                user.history, into: UnsafeMutableBufferPointer(rebasing: scratch.queries[dimension..<2 * dimension]),
+                rejected: &rejected) && user.hasEmbedding
+        return .needsScores(
+            PreparedRequest(
+                key: key, user: user, hasHistory: hasHistory, rejected: rejected,
+                queryCount: user.hasEmbedding ? (hasHistory ? 2 : 1) : 0))
+    }
+
+    /// Filters, candidates, rerank and diversification once the scores are in `scratch.scores`.
+    func finish(
+        _ request: RecommendationRequest, _ prepared: PreparedRequest, snapshot: ServingSnapshot, scratch: RequestScratch,
+        cache: PredictionCache?
+    ) -> RecommendationList {
+        let user = prepared.user
+        snapshot.prepareMask(request, purchases: user.purchases, rejected: prepared.rejected, scratch: scratch)
+        let ranked = snapshot.rank(
+            request, user: user, hasHistory: prepared.hasHistory, scores: UnsafePointer(scratch.scores.baseAddress!),
+            scratch: scratch, settings: pipeline)
+        let list = RecommendationList(
+            userId: request.userId, items: ranked.items, modelVersion: snapshot.modelVersion, positions: snapshot.positions,
+            userVersion: user.record?.version ?? 0, coldStart: ranked.coldStart, cached: false)
+        if let cache, let key = prepared.key { cache.store(list, under: key) }
+        return list
+    }
+
+    /// Calls `observer` after each coalesced scan with the number of requests and query rows
+    /// it scored (metrics, benchmarks); nil stops.
+    public func observeScoringPasses(_ observer: (@Sendable (_ requests: Int, _ queries: Int) -> Void)?) {
+        scoring.observePasses(observer)
     }
 
     public func similar(to itemId: String, k: Int) throws -> SimilarItems {

@@ -74,7 +74,7 @@ final class ScratchPool: Sendable {
     private let capacity: Int
     private let retained: Int
 
-    init(itemCount: Int, dimension: Int, capacity: Int, retained: Int = 16) {
+    init(itemCount: Int, dimension: Int, capacity: Int, retained: Int = 64) {
         self.itemCount = itemCount
         self.dimension = dimension
         self.capacity = capacity
@@ -82,13 +82,19 @@ final class ScratchPool: Sendable {
     }
 
     func withScratch<T>(_ body: (RequestScratch) throws -> T) rethrows -> T {
-        let scratch =
-            idle.withLock { $0.popLast() } ?? RequestScratch(itemCount: itemCount, dimension: dimension, capacity: capacity)
-        defer {
-            idle.withLock { scratches in
-                if scratches.count < retained { scratches.append(scratch) }
-            }
-        }
+        let scratch = take()
+        defer { giveBack(scratch) }
         return try body(scratch)
+    }
+
+    /// A scratch for one request, which must be given back (`giveBack`) when it is done.
+    func take() -> RequestScratch {
+        idle.withLock { $0.popLast() } ?? RequestScratch(itemCount: itemCount, dimension: dimension, capacity: capacity)
+    }
+
+    func giveBack(_ scratch: RequestScratch) {
+        idle.withLock { scratches in
+            if scratches.count < retained { scratches.append(scratch) }
+        }
     }
 }

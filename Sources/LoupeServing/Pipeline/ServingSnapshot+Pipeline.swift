@@ -79,20 +79,17 @@ extension ServingSnapshot {
         return true
     }
 
-    /// Scores every item against the query rows in `scratch.queries` that are in use (user,
-    /// history) into `scratch.scores`. One `cblas_sgemv` per query: for one or two queries a
-    /// matrix-vector product streams the item matrix as it is, where `sgemm` would first copy
-    /// (pack) all of it (`loupe bench serve` measured one `sgemm` of both queries at twice the
-    /// time of two `sgemv` at d = 64, and no faster at d = 128).
-    func score(user: Bool, history: Bool, scratch: RequestScratch) {
+    /// Scores every item against the first `queryCount` query rows in `scratch.queries` (the
+    /// user's, then the recent history's) into `scratch.scores`, on the calling thread.
+    func score(queryCount: Int, scratch: RequestScratch) {
         let count = catalog.count
-        let dimension = catalog.dimension
-        guard count > 0 else { return }
+        let outputs = [scratch.scores.baseAddress!, scratch.scores.baseAddress! + count]
         catalog.embeddings.withUnsafeBufferPointer { items in
-            for (query, used) in [user, history].enumerated() where used {
-                cblas_sgemv(
-                    CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1, items.baseAddress, Int32(dimension),
-                    scratch.queries.baseAddress! + query * dimension, 1, 0, scratch.scores.baseAddress! + query * count, 1)
+            outputs.withUnsafeBufferPointer { outputs in
+                ItemScoring.score(
+                    items: items.baseAddress!, itemCount: count, dimension: catalog.dimension,
+                    queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: min(queryCount, 2), outputs: outputs,
+                    workspace: UnsafeMutableBufferPointer(start: nil, count: 0))
             }
         }
     }
