@@ -48,6 +48,14 @@ import Testing
         #expect(mismatches == 0)
     }
 
+    @Test func aUserWithARowAndNoItemsGetsAnEmptyListOnBothPaths() async throws {
+        let store = try ServingStores.store(dimension: 4, items: [], users: [("u", ServingStores.axisUser, nil)])
+        let recommender = try Recommender(store: store, settings: ServingStores.settings(cacheMB: 0))
+        let request = RecommendationRequest(userId: "u", k: 3)
+        #expect(try recommender.recommend(request).items.isEmpty)
+        #expect(try await recommender.recommendations(for: request).items.isEmpty)
+    }
+
     /// 40 users of whom some have a recent history (two query rows) and some no row (cold).
     static func store() throws -> (StateStore, [RecommendationRequest]) {
         let dimension = 8

@@ -130,10 +130,9 @@ public final class Recommender: RecommendationService {
             return list
         case .needsScores(let prepared):
             if prepared.queryCount > 0 {
-                let count = snapshot.catalog.count
                 await scoring.score(
                     snapshot, queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: prepared.queryCount,
-                    outputs: (scratch.scores.baseAddress!, scratch.scores.baseAddress! + count))
+                    scores: scratch.scores.baseAddress!)
             }
             return finish(request, prepared, snapshot: snapshot, scratch: scratch, cache: cache)
         }
@@ -162,9 +161,10 @@ public final class Recommender: RecommendationService {
         var user: UserInputs
         var hasHistory: Bool
         var rejected: [Int]
+
         /// Query rows to score: 0 (no embedding: cold start), 1 (the user's row) or 2 (and the
         /// recent history's).
-        var queryCount: Int
+        var queryCount: Int { user.hasEmbedding ? (hasHistory ? 2 : 1) : 0 }
     }
 
     enum Preparation {
@@ -204,8 +204,7 @@ public final class Recommender: RecommendationService {
                 rejected: &rejected) && user.hasEmbedding
         return .needsScores(
             PreparedRequest(
-                key: key, user: user, hasHistory: hasHistory, rejected: rejected,
-                queryCount: user.hasEmbedding ? (hasHistory ? 2 : 1) : 0))
+                key: key, user: user, hasHistory: hasHistory, rejected: rejected))
     }
 
     /// Filters, candidates, rerank and diversification once the scores are in `scratch.scores`.

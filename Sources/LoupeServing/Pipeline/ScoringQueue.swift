@@ -13,13 +13,14 @@ import Foundation
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`.
 final class ScoringQueue: @unchecked Sendable {
-    /// One request's part: its query rows and where their scores go. The pointers stay valid
-    /// until the job is resumed: they are the waiting request's scratch.
+    /// One request's part: its query rows and where their scores go (query `q`'s at
+    /// `scores + q · catalog.count`). The pointers stay valid until the job is resumed: they
+    /// are the waiting request's scratch.
     struct Job: @unchecked Sendable {
         let snapshot: ServingSnapshot
         let queries: UnsafePointer<Float>
         let queryCount: Int
-        let outputs: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+        let scores: UnsafeMutablePointer<Float>
         let continuation: CheckedContinuation<Void, Never>
     }
 
@@ -45,15 +46,12 @@ final class ScoringQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Scores one or two query rows against `snapshot`'s items into `outputs` (each
-    /// `catalog.count` Floats); returns when they are written.
-    func score(
-        _ snapshot: ServingSnapshot, queries: UnsafePointer<Float>, queryCount: Int,
-        outputs: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
-    ) async {
+    /// Scores one or two query rows against `snapshot`'s items into `scores` (`catalog.count`
+    /// Floats per query, one after the other); returns when they are written.
+    func score(_ snapshot: ServingSnapshot, queries: UnsafePointer<Float>, queryCount: Int, scores: UnsafeMutablePointer<Float>) async {
         precondition((1...2).contains(queryCount), "a request has one or two query rows")
         await withCheckedContinuation { continuation in
-            let job = Job(snapshot: snapshot, queries: queries, queryCount: queryCount, outputs: outputs, continuation: continuation)
+            let job = Job(snapshot: snapshot, queries: queries, queryCount: queryCount, scores: scores, continuation: continuation)
             condition.lock()
             waiting.append(job)
             let startWorker = !workerRunning
@@ -81,15 +79,16 @@ final class ScoringQueue: @unchecked Sendable {
             var row = 0
             for job in batch {
                 (workspace.queries + row * dimension).update(from: job.queries, count: job.queryCount * dimension)
-                outputs.append(job.outputs.0)
-                if job.queryCount == 2 { outputs.append(job.outputs.1) }
+                for query in 0..<job.queryCount { outputs.append(job.scores + query * catalog.count) }
                 row += job.queryCount
             }
-            catalog.embeddings.withUnsafeBufferPointer { items in
-                outputs.withUnsafeBufferPointer { outputs in
-                    ItemScoring.score(
-                        items: items.baseAddress!, itemCount: catalog.count, dimension: dimension,
-                        queries: workspace.queries, queryCount: queryCount, outputs: outputs, workspace: workspace.block)
+            if catalog.count > 0 {
+                catalog.embeddings.withUnsafeBufferPointer { items in
+                    outputs.withUnsafeBufferPointer { outputs in
+                        ItemScoring.score(
+                            items: items.baseAddress!, itemCount: catalog.count, dimension: dimension,
+                            queries: workspace.queries, queryCount: queryCount, outputs: outputs, workspace: workspace.block)
+                    }
                 }
             }
             for job in batch { job.continuation.resume() }

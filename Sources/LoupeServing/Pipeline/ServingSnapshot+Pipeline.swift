@@ -82,14 +82,17 @@ extension ServingSnapshot {
     /// Scores every item against the first `queryCount` query rows in `scratch.queries` (the
     /// user's, then the recent history's) into `scratch.scores`, on the calling thread.
     func score(queryCount: Int, scratch: RequestScratch) {
+        precondition((0...2).contains(queryCount), "a request has at most two query rows")
         let count = catalog.count
-        let outputs = [scratch.scores.baseAddress!, scratch.scores.baseAddress! + count]
-        catalog.embeddings.withUnsafeBufferPointer { items in
-            outputs.withUnsafeBufferPointer { outputs in
+        guard count > 0, queryCount > 0 else { return }
+        let scores = scratch.scores.baseAddress!
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 2) { outputs in
+            for query in 0..<2 { outputs.initializeElement(at: query, to: scores + query * count) }
+            catalog.embeddings.withUnsafeBufferPointer { items in
                 ItemScoring.score(
                     items: items.baseAddress!, itemCount: count, dimension: catalog.dimension,
-                    queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: min(queryCount, 2), outputs: outputs,
-                    workspace: UnsafeMutableBufferPointer(start: nil, count: 0))
+                    queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: queryCount,
+                    outputs: UnsafeBufferPointer(outputs), workspace: UnsafeMutableBufferPointer(start: nil, count: 0))
             }
         }
     }
