@@ -63,8 +63,10 @@ extension LearnerState {
         user userId: String, item itemId: String, weight: Float, kind: HistoryKind, event: Event, negatives: Int
     ) {
         let userIndex = user(userId, time: event.timestamp)
-        if self.itemIndex[itemId] == nil { counters[.unknownItems] += 1 }
+        let knownItems = itemIds.count
         let itemIndex = item(itemId, time: event.timestamp)
+        // Items are numbered in order of creation: an index past the known ones is new.
+        if itemIndex >= knownItems { counters[.unknownItems] += 1 }
         touchUser(userIndex, time: event.timestamp)
         touchItem(itemIndex, time: event.timestamp)
         learn(user: userIndex, item: itemIndex, weight: weight, eventId: event.eventId, negatives: negatives)

@@ -131,18 +131,15 @@ extension LearnerState {
     /// `historyLength`, and applies purchases and returns in event order.
     private func writeHistory(to transaction: StoreTransaction, historyLength: Int) throws {
         if historyLength > 0, !pendingHistory.isEmpty {
-            // Group by user, keeping event order within each user (the sort is stable).
+            // Group by user, keeping event order within each user (the offset breaks ties).
             let ordered = pendingHistory.enumerated().sorted { ($0.element.user, $0.offset) < ($1.element.user, $1.offset) }
+            let entries = ordered.map(\.element.entry)
             var start = 0
             while start < ordered.count {
                 let user = ordered[start].element.user
                 var end = start
                 while end < ordered.count, ordered[end].element.user == user { end += 1 }
-                let id = userIds[user]
-                var history = try transaction.history(of: id)
-                history.entries += ordered[start..<end].map(\.element.entry)
-                if history.entries.count > historyLength { history.entries.removeFirst(history.entries.count - historyLength) }
-                try transaction.putHistory(id, history)
+                try transaction.appendHistory(userIds[user], entries[start..<end], keepingNewest: historyLength)
                 start = end
             }
         }

@@ -150,7 +150,7 @@ struct LearnerState {
         before.removeAll(keepingCapacity: true)
         before += model.users.row(user)
         for index in touched { before += model.items.row(index) }
-        model.learn(TrainingExample(user: user, item: item, label: weight > 0 ? 1 : 0, weight: abs(weight), negatives: negatives))
+        model.train(TrainingExample(user: user, item: item, label: weight > 0 ? 1 : 0, weight: abs(weight), negatives: negatives))
 
         // Element by element through pointers only, so that the compiler vectorises the loops
         // (the same arithmetic per element as any other order: the sums do not change).

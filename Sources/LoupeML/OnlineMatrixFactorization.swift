@@ -57,6 +57,18 @@ public struct OnlineMatrixFactorization: Sendable {
     /// Applies one example; returns its loss before the step.
     @discardableResult
     public mutating func learn(_ example: TrainingExample) -> Float {
+        step(example, measuringLoss: true)
+    }
+
+    /// Applies one example without computing its loss: the same update as `learn`, without its
+    /// logarithms and norms (the learner's hot path).
+    public mutating func train(_ example: TrainingExample) {
+        step(example, measuringLoss: false)
+    }
+
+    @inline(__always)
+    @discardableResult
+    private mutating func step(_ example: TrainingExample, measuringLoss: Bool) -> Float {
         let dimension = settings.dimension
         let l2 = settings.l2
         // The distinct items touched, the positive first; a negative drawn twice counts twice.
@@ -76,20 +88,22 @@ public struct OnlineMatrixFactorization: Sendable {
             }
             for offset in 0..<dimension { userGradient[offset] = l2 * user[offset] }
             for offset in 0..<(slots.count * dimension) { itemGradients[offset] = 0 }
-            var userNorm = Float(0)
-            for offset in 0..<dimension { userNorm += user[offset] * user[offset] }
-            loss += 0.5 * l2 * userNorm
+            if measuringLoss {
+                var userNorm = Float(0)
+                for offset in 0..<dimension { userNorm += user[offset] * user[offset] }
+                loss += 0.5 * l2 * userNorm
+            }
             items.values.withUnsafeBufferPointer { itemValues in
                 func learnTarget(_ item: Int, _ label: Float) {
                     let vector = itemValues.baseAddress! + item * dimension
                     let gradient = itemGradients + slots.firstIndex(of: item)! * dimension
                     var score = Float(0)
-                    var norm = Float(0)
-                    for offset in 0..<dimension {
-                        score += user[offset] * vector[offset]
-                        norm += vector[offset] * vector[offset]
+                    for offset in 0..<dimension { score += user[offset] * vector[offset] }
+                    if measuringLoss {
+                        var norm = Float(0)
+                        for offset in 0..<dimension { norm += vector[offset] * vector[offset] }
+                        loss += example.weight * Self.logisticLoss(score: score, label: label) + 0.5 * l2 * norm
                     }
-                    loss += example.weight * Self.logisticLoss(score: score, label: label) + 0.5 * l2 * norm
                     let scale = example.weight * (Self.sigmoid(score) - label)
                     for offset in 0..<dimension {
                         gradient[offset] += scale * user[offset] + l2 * vector[offset]

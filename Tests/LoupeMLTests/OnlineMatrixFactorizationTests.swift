@@ -19,6 +19,8 @@ import Testing
         let initial = try #require(fixture["initial"] as? [String: [[Double]]])
         for row in initial["users"]! { model.users.append(row.map(Float.init)) }
         for row in initial["items"]! { model.items.append(row.map(Float.init)) }
+        // The learner's path: the same updates without the loss, so bit for bit the same rows.
+        var trained = model
 
         let examples = try #require(fixture["examples"] as? [[String: Any]])
         let losses = try #require(fixture["losses"] as? [Double])
@@ -28,7 +30,13 @@ import Testing
                     user: example["user"] as! Int, item: example["item"] as! Int, label: Float(example["label"] as! Double),
                     weight: Float(example["weight"] as! Double), negatives: example["negatives"] as! [Int]))
             #expect(abs(Double(loss) - expectedLoss) < 1e-5 * max(1, abs(expectedLoss)), "loss \(loss) vs \(expectedLoss)")
+            trained.train(
+                TrainingExample(
+                    user: example["user"] as! Int, item: example["item"] as! Int, label: Float(example["label"] as! Double),
+                    weight: Float(example["weight"] as! Double), negatives: example["negatives"] as! [Int]))
         }
+        #expect(trained.users.values == model.users.values && trained.items.values == model.items.values)
+        #expect((0..<model.items.count).map(trained.items.accumulator) == (0..<model.items.count).map(model.items.accumulator))
 
         let final = try #require(fixture["final"] as? [String: Any])
         let users = final["users"] as! [[Double]]

@@ -139,6 +139,62 @@ import Testing
 
     }
 
+    /// `appendHistory` splices bytes instead of decoding; it must write exactly the row that
+    /// decoding, appending, trimming and `putHistory` write, so that states (and checksums) are
+    /// the same. Cases: nothing stored, room left, stored entries dropped, all stored and some
+    /// new entries dropped, a limit of one; ids with non-ASCII bytes.
+    @Test func appendingToAHistoryWritesWhatDecodingAppendingAndTrimmingWould() throws {
+        func entry(_ number: Int) -> HistoryEntry {
+            HistoryEntry(
+                itemId: number % 3 == 0 ? "lunettes-é\(number)" : "frame-\(number)", kind: HistoryKind.allCases[number % 9],
+                weight: Float(number) * 0.25 - 1, time: Int64(number) * 1_000 - 7)
+        }
+        let (spliced, splicedDirectory) = try Scratch.store()
+        let (rebuilt, rebuiltDirectory) = try Scratch.store()
+        defer {
+            try? FileManager.default.removeItem(atPath: splicedDirectory)
+            try? FileManager.default.removeItem(atPath: rebuiltDirectory)
+        }
+        let cases = [(stored: 0, appended: 3, limit: 5), (2, 2, 5), (4, 3, 5), (5, 2, 5), (3, 7, 5), (0, 8, 5), (6, 1, 1)]
+        for (number, (stored, appended, limit)) in cases.enumerated() {
+            let user = "u\(number)"
+            let old = (0..<stored).map(entry)
+            let new = (stored..<stored + appended).map(entry)
+            let expected = UserHistory(entries: Array((old + new).suffix(limit)))
+            if stored > 0 { try spliced.write { try $0.putHistory(user, UserHistory(entries: old)) } }
+            try spliced.write { try $0.appendHistory(user, new[...], keepingNewest: limit) }
+            try rebuilt.write { try $0.putHistory(user, expected) }
+            #expect(try spliced.read { try $0.history(of: user) } == expected, "case \(number)")
+        }
+        #expect(try spliced.checksum().digest == rebuilt.checksum().digest)
+    }
+
+    /// A damaged stored history stops an append with the error reading it gives.
+    @Test func appendingToADamagedHistoryFailsAsReadingIt() throws {
+        let (store, directory) = try Scratch.store()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Layout 1, one entry: click (1), weight 0.3, time 5, the 7-byte id "frame-1".
+        var good: [UInt8] = [1, 1, 0, 1]
+        withUnsafeBytes(of: Float(0.3).bitPattern.littleEndian) { good += $0 }
+        withUnsafeBytes(of: Int64(5).littleEndian) { good += $0 }
+        good += [7, 0] + Array("frame-1".utf8)
+        try Scratch.plant(directory, table: .userHistory, key: "u1", value: good)
+        let stored = UserHistory(entries: [HistoryEntry(itemId: "frame-1", kind: .click, weight: 0.3, time: 5)])
+        #expect(try store.read { try $0.history(of: "u1") } == stored)
+        let damages: [[UInt8]] = [
+            [1, 1], Array(good.dropLast()), good + [0], [1, 1, 0, 42] + good.dropFirst(4),
+            Array(good.prefix(18)) + [0xFF] + good.dropFirst(19),
+        ]
+        for damaged in damages {
+            try Scratch.plant(directory, table: .userHistory, key: "u1", value: damaged)
+            let readError = #expect(throws: StoreError.self) { try store.read { try $0.history(of: "u1") } }
+            let appendError = #expect(throws: StoreError.self) {
+                try store.write { try $0.appendHistory("u1", [HistoryEntry(itemId: "frame-2", kind: .view, weight: 0.1, time: 6)][...], keepingNewest: 50) }
+            }
+            #expect(readError.map { "\($0)" } == appendError.map { "\($0)" })
+        }
+    }
+
     @Test func purchasesAreListedPerUserWithoutTheirNeighbours() throws {
         let directory = NSTemporaryDirectory() + "loupe-purchases-\(UUID().uuidString)"
         let store = try StateStore(directory: directory)
