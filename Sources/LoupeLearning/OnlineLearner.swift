@@ -180,9 +180,15 @@ public final class OnlineLearner {
     /// Folds `records` into memory, then writes the changed state and the positions and clocks
     /// in one transaction.
     private func commit(_ records: [LogRecord], cursors: [TopicPartition: MergedLogReader.Cursor]) throws {
+        // A batch holds a few topics in runs: name each run's topic once.
+        var last: (name: String, topic: Topic?)?
+        let topics = records.map { record in
+            if last?.name != record.topic { last = (record.topic, Topic(rawValue: record.topic)) }
+            return last!.topic
+        }
         let decoded = parallelMap(count: records.count) { index in
             Result { () throws(EventValidationError) -> Event in
-                try EventCodec.decode(records[index].value, topic: Topic(rawValue: records[index].topic))
+                try EventCodec.decode(records[index].value, topic: topics[index])
             }
         }
         var seenInBatch: [String: Int64] = [:]

@@ -16,12 +16,14 @@ public struct NegativeSampler: Sendable {
     private var weights: [Int64] = []
     /// Fenwick (binary indexed) tree over `weights`, 1-based.
     private var tree: [Int64] = [0]
+    /// The sum of `weights`, and the largest power of two below `tree.count` (where a draw's
+    /// descent starts), kept as they change instead of recomputed for every draw.
+    public private(set) var totalWeight: Int64 = 0
+    private var topStep = 0
 
     public init() {}
 
     public var itemCount: Int { counts.count }
-    /// The sum of the weights, in units of 1/1024.
-    public var totalWeight: Int64 { prefixSum(counts.count) }
 
     /// An item's weight, count^0.75, in units of 1/1024.
     public static func weight(count: Double) -> Int64 {
@@ -40,6 +42,7 @@ public struct NegativeSampler: Sendable {
             let index = tree.count - 1
             let low = index - (index & -index)
             tree[index] = weights[low..<index].reduce(0, +)
+            if topStep * 2 < tree.count { topStep = max(1, topStep * 2) }
         }
     }
 
@@ -50,6 +53,7 @@ public struct NegativeSampler: Sendable {
         let weight = Self.weight(count: counts[item])
         let delta = weight - weights[item]
         weights[item] = weight
+        totalWeight += delta
         var index = item + 1
         while index < tree.count {
             tree[index] += delta
@@ -64,8 +68,7 @@ public struct NegativeSampler: Sendable {
         guard total > 0 else { return nil }
         var target = min(Int64(min(max(uniform, 0), 1) * Double(total)), total - 1)
         var position = 0
-        var step = 1
-        while step * 2 < tree.count { step *= 2 }
+        var step = topStep
         while step > 0 {
             let next = position + step
             if next < tree.count, tree[next] <= target {
@@ -77,15 +80,5 @@ public struct NegativeSampler: Sendable {
         // `position` items have a cumulative weight ≤ target, so the next one — whose weight is
         // therefore positive — holds it.
         return position
-    }
-
-    private func prefixSum(_ count: Int) -> Int64 {
-        var sum: Int64 = 0
-        var index = count
-        while index > 0 {
-            sum += tree[index]
-            index -= index & -index
-        }
-        return sum
     }
 }
