@@ -206,13 +206,10 @@ extension TopKBenchmark {
     ) -> [BatchRow] {
         let queryCount = queries.count / dimension
         let largest = batchSizes.max() ?? 1
-        let outputs = (0..<largest).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
-        let workspace = UnsafeMutableBufferPointer<Float>.allocate(
-            capacity: max(1, ItemScoring.workspaceCount(queries: largest, dimension: dimension)))
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, largest * count))
         let gathered = UnsafeMutablePointer<Float>.allocate(capacity: largest * dimension)
         defer {
-            for output in outputs { output.deallocate() }
-            workspace.deallocate()
+            scores.deallocate()
             gathered.deallocate()
         }
         var rows: [BatchRow] = []
@@ -229,11 +226,9 @@ extension TopKBenchmark {
                 }
                 let start = monotonicNanoseconds()
                 items.withUnsafeBufferPointer { items in
-                    outputs.withUnsafeBufferPointer { outputs in
-                        ItemScoring.score(
-                            items: items.baseAddress!, itemCount: count, dimension: dimension, queries: gathered, queryCount: batch,
-                            outputs: UnsafeBufferPointer(rebasing: outputs[0..<batch]), workspace: workspace)
-                    }
+                    ItemScoring.score(
+                        items: items.baseAddress!, itemCount: count, dimension: dimension, queries: gathered, queryCount: batch,
+                        into: scores, stride: count)
                 }
                 if round >= 0 { samples.append(monotonicNanoseconds() - start) }
             }

@@ -53,6 +53,40 @@ import Testing
         }
     }
 
+    /// A candidate's packed key keeps its score and row, and orders as the heap does: higher
+    /// score first, equal scores (−0 and +0 among them) to the lower row.
+    @Test func candidateKeysOrderAsScoresThenRows() {
+        let scores: [Float] = [-.greatestFiniteMagnitude, -1e30, -2.5, -1, -.leastNonzeroMagnitude, -0.0, 0, .leastNonzeroMagnitude, 1e-30, 0.5, 1, 3e38]
+        let rows: [Int32] = [0, 1, 7, 49_999, Int32.max]
+        var candidates: [(Float, Int32)] = []
+        for score in scores { for row in rows { candidates.append((score, row)) } }
+        for (score, row) in candidates {
+            let candidate = TopSelection.Candidate(score: score, row: row)
+            #expect(candidate.score == score && candidate.row == row)
+        }
+        for a in candidates {
+            for b in candidates {
+                let expected = a.0 > b.0 || (a.0 == b.0 && a.1 < b.1)
+                #expect((TopSelection.Candidate(score: a.0, row: a.1) > TopSelection.Candidate(score: b.0, row: b.1)) == expected)
+            }
+        }
+        // Zeros of both signs tie: the lower rows come first, whatever the sign.
+        let values: [Float] = (0..<200).map { $0 % 2 == 0 ? -0.0 : 0.0 }
+        #expect(Self.select(values, mask: nil, limit: 100, workspace: true) == Array(0..<100))
+    }
+
+    /// The quicksort orders as the standard library's sort does, at every length around its
+    /// insertion-sort cut-off and beyond, with many equal scores.
+    @Test func sortDescendingMatchesTheStandardSort() {
+        for count in [0, 1, 2, 3, 15, 16, 17, 31, 100, 1_000, 4_097] {
+            let (values, _) = Self.scores(count: count, distinct: count % 2 == 0 ? 7 : nil, seed: UInt64(count))
+            var candidates = values.enumerated().map { TopSelection.Candidate(score: $1, row: Int32($0)) }
+            let expected = candidates.sorted(by: >)
+            candidates.withUnsafeMutableBufferPointer { TopSelection.sortDescending($0) }
+            #expect(candidates.map(\.row) == expected.map(\.row), "\(count) candidates")
+        }
+    }
+
     @Test func restrictiveMaskFallsBackAndStillReturnsEveryEligibleRow() {
         var (values, _) = Self.scores(count: 10_000, distinct: nil, seed: 9)
         values[7] = 5_000

@@ -72,7 +72,7 @@ struct FaceShapeGroups: Sendable {
             // Sorting (score, row) pairs side by side is several times faster than sorting rows
             // by a comparator that looks their scores up (this runs on every refresh).
             var order = catalog.popularOrder.map { TopSelection.Candidate(score: computed[base + Int($0)], row: $0) }
-            order.sort { TopSelection.better($0, $1) }
+            order.withUnsafeMutableBufferPointer { TopSelection.sortDescending($0) }
             orders.append(order.map(\.row))
         }
         self.orders = orders

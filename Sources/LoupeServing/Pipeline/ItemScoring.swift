@@ -22,43 +22,34 @@ public enum ItemScoring {
         max(64, blockBytes / (MemoryLayout<Float>.stride * max(dimension, 1)))
     }
 
-    /// The workspace (in Floats) `score` needs for `queries` queries at `dimension`.
-    public static func workspaceCount(queries: Int, dimension: Int) -> Int {
-        queries < matrixProductFromQueries ? 0 : queries * blockRows(dimension: dimension)
-    }
-
     /// For each query `q` (`dimension` Floats at `queries + q·dimension`), writes the inner
-    /// product of it with every item row into `outputs[q][0..<itemCount]`.
+    /// product of it with every item row into `scores + q·stride` (`itemCount` Floats). The
+    /// matrix product writes each block's scores in place, so nothing is copied afterwards.
     /// - Parameters:
     ///   - items: `itemCount × dimension` Float32, row-major.
-    ///   - workspace: at least `workspaceCount(queries:dimension:)` Floats.
+    ///   - stride: at least `itemCount`.
     public static func score(
         items: UnsafePointer<Float>, itemCount: Int, dimension: Int, queries: UnsafePointer<Float>, queryCount: Int,
-        outputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>, workspace: UnsafeMutableBufferPointer<Float>
+        into scores: UnsafeMutablePointer<Float>, stride: Int
     ) {
-        precondition(outputs.count >= queryCount, "\(outputs.count) outputs for \(queryCount) queries")
+        precondition(stride >= itemCount, "a stride of \(stride) for \(itemCount) items")
         guard itemCount > 0, dimension > 0, queryCount > 0 else { return }
         let d = Int32(dimension)
         if queryCount < matrixProductFromQueries {
             for query in 0..<queryCount {
                 cblas_sgemv(
                     CblasRowMajor, CblasNoTrans, Int32(itemCount), d, 1, items, d, queries + query * dimension, 1, 0,
-                    outputs[query], 1)
+                    scores + query * stride, 1)
             }
             return
         }
         let blockRows = blockRows(dimension: dimension)
-        precondition(workspace.count >= queryCount * blockRows, "the scoring workspace is too small")
-        let block = workspace.baseAddress!
-        for start in stride(from: 0, to: itemCount, by: blockRows) {
+        for start in Swift.stride(from: 0, to: itemCount, by: blockRows) {
             let rows = min(blockRows, itemCount - start)
-            // block (queries × rows) = queries (queries × d) · items[start..<start + rows]ᵀ
+            // scores[·][start..<start + rows] (queries × rows) = queries (queries × d) · items[start..<start + rows]ᵀ
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queryCount), Int32(rows), d, 1, queries, d,
-                items + start * dimension, d, 0, block, Int32(rows))
-            for query in 0..<queryCount {
-                (outputs[query] + start).update(from: block + query * rows, count: rows)
-            }
+                items + start * dimension, d, 0, scores + start, Int32(stride))
         }
     }
 }

@@ -129,12 +129,14 @@ public final class Recommender: RecommendationService {
         case .answered(let list):
             return list
         case .needsScores(let prepared):
-            if prepared.queryCount > 0 {
-                await scoring.score(
-                    snapshot, queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: prepared.queryCount,
-                    scores: scratch.scores.baseAddress!)
+            guard prepared.queryCount > 0 else {
+                return finish(request, prepared, snapshot: snapshot, scratch: scratch, scores: scratch.scores.baseAddress!, cache: cache)
             }
-            return finish(request, prepared, snapshot: snapshot, scratch: scratch, cache: cache)
+            // The scores are read in place from the batch's buffer, released when the list is made.
+            let scores = await scoring.score(
+                snapshot, queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: prepared.queryCount)
+            defer { scoring.release(scores) }
+            return finish(request, prepared, snapshot: snapshot, scratch: scratch, scores: scores.rows, cache: cache)
         }
     }
 
@@ -149,7 +151,7 @@ public final class Recommender: RecommendationService {
                 return list
             case .needsScores(let prepared):
                 snapshot.score(queryCount: prepared.queryCount, scratch: scratch)
-                return finish(request, prepared, snapshot: snapshot, scratch: scratch, cache: cache)
+                return finish(request, prepared, snapshot: snapshot, scratch: scratch, scores: scratch.scores.baseAddress!, cache: cache)
             }
         }
     }
@@ -207,15 +209,16 @@ public final class Recommender: RecommendationService {
                 key: key, user: user, hasHistory: hasHistory, rejected: rejected))
     }
 
-    /// Filters, candidates, rerank and diversification once the scores are in `scratch.scores`.
+    /// Filters, candidates, rerank and diversification once the scores are at `scores` (user row,
+    /// then history row, `catalog.count` each).
     func finish(
         _ request: RecommendationRequest, _ prepared: PreparedRequest, snapshot: ServingSnapshot, scratch: RequestScratch,
-        cache: PredictionCache?
+        scores: UnsafePointer<Float>, cache: PredictionCache?
     ) -> RecommendationList {
         let user = prepared.user
         snapshot.prepareMask(request, purchases: user.purchases, rejected: prepared.rejected, scratch: scratch)
         let ranked = snapshot.rank(
-            request, user: user, hasHistory: prepared.hasHistory, scores: UnsafePointer(scratch.scores.baseAddress!),
+            request, user: user, hasHistory: prepared.hasHistory, scores: scores,
             scratch: scratch, settings: pipeline)
         let list = RecommendationList(
             userId: request.userId, items: ranked.items, modelVersion: snapshot.modelVersion, positions: snapshot.positions,

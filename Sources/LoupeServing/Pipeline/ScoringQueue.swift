@@ -13,26 +13,35 @@ import Foundation
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`.
 final class ScoringQueue: @unchecked Sendable {
-    /// One request's part: its query rows and where their scores go (query `q`'s at
-    /// `scores + q · catalog.count`). The pointers stay valid until the job is resumed: they
-    /// are the waiting request's scratch.
+    /// One request's part: its query rows, valid until the job is resumed (they are the waiting
+    /// request's scratch).
     struct Job: @unchecked Sendable {
         let snapshot: ServingSnapshot
         let queries: UnsafePointer<Float>
         let queryCount: Int
-        let scores: UnsafeMutablePointer<Float>
-        let continuation: CheckedContinuation<Void, Never>
+        let continuation: CheckedContinuation<BatchScores, Never>
+    }
+
+    /// A request's scores inside its batch's buffer: query `q`'s at `rows + q · catalog.count`.
+    /// Valid until handed to `release`: the batch's requests share the buffer, which is reused
+    /// once all of them have released it.
+    struct BatchScores: @unchecked Sendable {
+        fileprivate let buffer: ScoreBuffer
+        let rows: UnsafePointer<Float>
     }
 
     /// Observes each pass: the number of requests and query rows it scored.
     typealias PassObserver = @Sendable (_ requests: Int, _ queries: Int) -> Void
 
     let maximumQueries: Int
+    /// Released buffers kept for reuse; more are freed.
+    static let spareBuffers = 3
     private let idleTimeout: TimeInterval
     private let condition = NSCondition()
     private var waiting: [Job] = []
     private var workerRunning = false
     private var observer: PassObserver?
+    private var spare: [ScoreBuffer] = []
 
     init(maximumQueries: Int = 64, idleTimeout: TimeInterval = 1) {
         self.maximumQueries = max(2, maximumQueries)
@@ -46,12 +55,12 @@ final class ScoringQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Scores one or two query rows against `snapshot`'s items into `scores` (`catalog.count`
-    /// Floats per query, one after the other); returns when they are written.
-    func score(_ snapshot: ServingSnapshot, queries: UnsafePointer<Float>, queryCount: Int, scores: UnsafeMutablePointer<Float>) async {
+    /// Scores one or two query rows against `snapshot`'s items; returns when they are written.
+    /// Hand the result to `release` when done with it.
+    func score(_ snapshot: ServingSnapshot, queries: UnsafePointer<Float>, queryCount: Int) async -> BatchScores {
         precondition((1...2).contains(queryCount), "a request has one or two query rows")
-        await withCheckedContinuation { continuation in
-            let job = Job(snapshot: snapshot, queries: queries, queryCount: queryCount, scores: scores, continuation: continuation)
+        return await withCheckedContinuation { continuation in
+            let job = Job(snapshot: snapshot, queries: queries, queryCount: queryCount, continuation: continuation)
             condition.lock()
             waiting.append(job)
             let startWorker = !workerRunning
@@ -66,37 +75,59 @@ final class ScoringQueue: @unchecked Sendable {
         }
     }
 
+    /// Ends a request's use of its scores.
+    func release(_ scores: BatchScores) {
+        condition.lock()
+        defer { condition.unlock() }
+        let buffer = scores.buffer
+        buffer.holders -= 1
+        if buffer.holders == 0, spare.count < Self.spareBuffers { spare.append(buffer) }
+    }
+
     private func work() {
-        let workspace = ScoringWorkspace()
+        var queries = [Float]()
         while let batch = nextBatch() {
             let snapshot = batch[0].snapshot
             let catalog = snapshot.catalog
             let dimension = catalog.dimension
             let queryCount = batch.reduce(0) { $0 + $1.queryCount }
-            workspace.reserve(queries: queryCount, dimension: dimension)
-            var outputs: [UnsafeMutablePointer<Float>] = []
-            outputs.reserveCapacity(queryCount)
-            var row = 0
-            for job in batch {
-                (workspace.queries + row * dimension).update(from: job.queries, count: job.queryCount * dimension)
-                for query in 0..<job.queryCount { outputs.append(job.scores + query * catalog.count) }
-                row += job.queryCount
-            }
+            queries.removeAll(keepingCapacity: true)
+            for job in batch { queries.append(contentsOf: UnsafeBufferPointer(start: job.queries, count: job.queryCount * dimension)) }
+            let buffer = takeBuffer(rows: queryCount, itemCount: catalog.count, holders: batch.count)
             if catalog.count > 0 {
                 catalog.embeddings.withUnsafeBufferPointer { items in
-                    outputs.withUnsafeBufferPointer { outputs in
+                    queries.withUnsafeBufferPointer { queries in
                         ItemScoring.score(
                             items: items.baseAddress!, itemCount: catalog.count, dimension: dimension,
-                            queries: workspace.queries, queryCount: queryCount, outputs: outputs, workspace: workspace.block)
+                            queries: queries.baseAddress!, queryCount: queryCount, into: buffer.values, stride: catalog.count)
                     }
                 }
             }
-            for job in batch { job.continuation.resume() }
+            var row = 0
+            for job in batch {
+                job.continuation.resume(returning: BatchScores(buffer: buffer, rows: buffer.values + row * catalog.count))
+                row += job.queryCount
+            }
             condition.lock()
             let observer = self.observer
             condition.unlock()
             observer?(batch.count, queryCount)
         }
+    }
+
+    /// A buffer for `rows` rows of `itemCount` scores, held by `holders` requests: a spare one,
+    /// or a new one large enough for a full batch.
+    private func takeBuffer(rows: Int, itemCount: Int, holders: Int) -> ScoreBuffer {
+        condition.lock()
+        defer { condition.unlock() }
+        let buffer: ScoreBuffer
+        if let index = spare.firstIndex(where: { $0.capacity >= rows * itemCount }) {
+            buffer = spare.remove(at: index)
+        } else {
+            buffer = ScoreBuffer(capacity: max(1, maximumQueries * itemCount))
+        }
+        buffer.holders = holders
+        return buffer
     }
 
     /// The next batch: the oldest waiting job and every other waiting job of its snapshot, up
@@ -128,27 +159,17 @@ final class ScoringQueue: @unchecked Sendable {
     }
 }
 
-/// The worker's gathered query rows and block buffer, grown as batches need.
-private final class ScoringWorkspace {
-    private(set) var queries = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private var queryCapacity = 1
-    private(set) var block = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
+/// The scores of one batch, read by its requests in place. `holders` is guarded by the
+/// queue's lock.
+private final class ScoreBuffer {
+    let values: UnsafeMutablePointer<Float>
+    let capacity: Int
+    var holders = 0
 
-    func reserve(queries count: Int, dimension: Int) {
-        if count * dimension > queryCapacity {
-            queries.deallocate()
-            queryCapacity = count * dimension
-            queries = .allocate(capacity: queryCapacity)
-        }
-        let blockCount = ItemScoring.workspaceCount(queries: count, dimension: dimension)
-        if blockCount > block.count {
-            block.deallocate()
-            block = .allocate(capacity: blockCount)
-        }
+    init(capacity: Int) {
+        self.capacity = capacity
+        values = .allocate(capacity: capacity)
     }
 
-    deinit {
-        queries.deallocate()
-        block.deallocate()
-    }
+    deinit { values.deallocate() }
 }

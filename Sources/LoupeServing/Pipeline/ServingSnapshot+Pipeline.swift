@@ -85,15 +85,11 @@ extension ServingSnapshot {
         precondition((0...2).contains(queryCount), "a request has at most two query rows")
         let count = catalog.count
         guard count > 0, queryCount > 0 else { return }
-        let scores = scratch.scores.baseAddress!
-        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 2) { outputs in
-            for query in 0..<2 { outputs.initializeElement(at: query, to: scores + query * count) }
-            catalog.embeddings.withUnsafeBufferPointer { items in
-                ItemScoring.score(
-                    items: items.baseAddress!, itemCount: count, dimension: catalog.dimension,
-                    queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: queryCount,
-                    outputs: UnsafeBufferPointer(outputs), workspace: UnsafeMutableBufferPointer(start: nil, count: 0))
-            }
+        catalog.embeddings.withUnsafeBufferPointer { items in
+            ItemScoring.score(
+                items: items.baseAddress!, itemCount: count, dimension: catalog.dimension,
+                queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: queryCount,
+                into: scratch.scores.baseAddress!, stride: count)
         }
     }
 

@@ -13,15 +13,29 @@
 /// Order: higher score first; equal scores, lower row first. Only rows whose `mask` byte is not 0
 /// take part.
 public enum TopSelection {
-    /// One row and its score, for the partition path.
-    public struct Candidate: Sendable {
-        var score: Float
-        var row: Int32
+    /// One row and its score, for the partition path, packed into one integer whose order is
+    /// the selection's: the score's bits mapped to an unsigned integer that orders as the
+    /// floats do (−0 taken as +0, since they compare equal) above the row's complement, so a
+    /// larger key is a higher score or, at an equal score, a lower row. Comparing keys is one
+    /// integer comparison, and partitions need no branch on it.
+    public struct Candidate: Sendable, Comparable {
+        var key: UInt64
 
         public init(score: Float, row: Int32) {
-            self.score = score
-            self.row = row
+            let bits = (score + 0).bitPattern
+            let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+            key = UInt64(ordered) << 32 | UInt64(UInt32.max - UInt32(bitPattern: row))
         }
+
+        var score: Float {
+            let ordered = UInt32(truncatingIfNeeded: key >> 32)
+            return Float(bitPattern: ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered)
+        }
+
+        var row: Int32 { Int32(bitPattern: UInt32.max - UInt32(truncatingIfNeeded: key)) }
+
+        /// `a` ranks below `b`.
+        public static func < (a: Candidate, b: Candidate) -> Bool { a.key < b.key }
     }
 
     /// Limits from which the partition path is taken when a workspace is given (measured with
@@ -59,18 +73,19 @@ public enum TopSelection {
         let rank = Int(wanted + 3 * wanted.squareRoot()) + 1
         guard rank < sampled else { return select(values, mask: mask, limit: limit, rows: rows, scores: scores) }
         partition(UnsafeMutableBufferPointer(rebasing: workspace[0..<sampled]), keepingBest: rank)
-        var threshold = workspace[0].score
-        for entry in workspace[0..<rank] where entry.score < threshold { threshold = entry.score }
+        var threshold = workspace[0]
+        for entry in workspace[0..<rank] where entry < threshold { threshold = entry }
+        let thresholdScore = threshold.score
 
         var count = 0
-        for index in 0..<values.count where values[index] >= threshold && (mask == nil || mask![index] != 0) {
+        for index in 0..<values.count where values[index] >= thresholdScore && (mask == nil || mask![index] != 0) {
             workspace[count] = Candidate(score: values[index], row: Int32(truncatingIfNeeded: index))
             count += 1
         }
         guard count >= limit else { return select(values, mask: mask, limit: limit, rows: rows, scores: scores) }
         if count > limit { partition(UnsafeMutableBufferPointer(rebasing: workspace[0..<count]), keepingBest: limit) }
-        var best = UnsafeMutableBufferPointer(rebasing: workspace[0..<limit])
-        best.sort { better($0, $1) }
+        let best = UnsafeMutableBufferPointer(rebasing: workspace[0..<limit])
+        sortDescending(best)
         for index in 0..<limit {
             rows[index] = best[index].row
             scores[index] = best[index].score
@@ -78,34 +93,65 @@ public enum TopSelection {
         return limit
     }
 
-    /// Higher score first; equal scores, lower row first. A total order: rows are distinct.
-    @inline(__always)
-    static func better(_ a: Candidate, _ b: Candidate) -> Bool {
-        a.score > b.score || (a.score == b.score && a.row < b.row)
-    }
-
     /// Rearranges `candidates` so that its first `count` entries are the best `count` (in no
-    /// particular order): quickselect with a median-of-three pivot (Lomuto partition).
+    /// particular order): quickselect.
     static func partition(_ candidates: UnsafeMutableBufferPointer<Candidate>, keepingBest count: Int) {
         var low = 0
         var high = candidates.count - 1
         while low < high {
-            let middle = low + (high - low) / 2
-            // Median of three to `high`, as the pivot.
-            if better(candidates[middle], candidates[low]) { candidates.swapAt(middle, low) }
-            if better(candidates[high], candidates[low]) { candidates.swapAt(high, low) }
-            if better(candidates[middle], candidates[high]) { candidates.swapAt(middle, high) }
-            let pivot = candidates[high]
-            var store = low
-            for index in low..<high where better(candidates[index], pivot) {
-                candidates.swapAt(index, store)
-                store += 1
-            }
-            candidates.swapAt(store, high)
+            let store = split(candidates, low, high)
             // Entries before `store` beat the pivot, entries after it lose to it.
             if store == count || store == count - 1 { return }
             if store < count { low = store + 1 } else { high = store - 1 }
         }
+    }
+
+    /// Sorts best first. Keys are distinct, so any correct sort gives the same order: this one
+    /// (quicksort, insertion sort for short ranges) needs no merge buffer and no comparison
+    /// closure, unlike the standard library's stable sort.
+    static func sortDescending(_ candidates: UnsafeMutableBufferPointer<Candidate>) {
+        guard let base = candidates.baseAddress, candidates.count > 1 else { return }
+        var ranges = [(low: 0, high: candidates.count - 1)]
+        while let (low, high) = ranges.popLast() {
+            guard high - low >= 16 else {
+                for index in (low + 1)...high {
+                    let entry = base[index]
+                    var hole = index
+                    while hole > low, base[hole - 1] < entry {
+                        base[hole] = base[hole - 1]
+                        hole -= 1
+                    }
+                    base[hole] = entry
+                }
+                continue
+            }
+            let store = split(candidates, low, high)
+            if store - 1 > low { ranges.append((low, store - 1)) }
+            if store + 1 < high { ranges.append((store + 1, high)) }
+        }
+    }
+
+    /// Partitions `candidates[low...high]` around the median of its first, middle and last
+    /// entries and returns the pivot's place: better entries before it, worse after. A Lomuto
+    /// partition that swaps every entry and advances by the comparison's outcome, so that the
+    /// unpredictable comparison costs no mispredicted branch.
+    @inline(__always)
+    private static func split(_ candidates: UnsafeMutableBufferPointer<Candidate>, _ low: Int, _ high: Int) -> Int {
+        let base = candidates.baseAddress!
+        let middle = low + (high - low) / 2
+        if base[middle] > base[low] { candidates.swapAt(middle, low) }
+        if base[high] > base[low] { candidates.swapAt(high, low) }
+        if base[middle] > base[high] { candidates.swapAt(middle, high) }
+        let pivot = base[high].key
+        var store = low
+        for index in low..<high {
+            let entry = base[index]
+            base[index] = base[store]
+            base[store] = entry
+            store += entry.key > pivot ? 1 : 0
+        }
+        candidates.swapAt(store, high)
+        return store
     }
 
     /// Writes the best `min(limit, eligible rows)` rows into `rows` (and their scores into
