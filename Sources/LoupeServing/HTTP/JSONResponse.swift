@@ -14,6 +14,14 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A body that writes itself: the same bytes as `make(_:)` gives, without an encoder.
+    static func make(_ value: some DirectJSONBody, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let bytes = try value.jsonBytes()
+        var headers = headers
+        headers[.contentType] = contentType
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     static func error(_ error: APIError, requestId: String) -> Response {
         let body = ErrorBody(error: .init(code: error.code, message: error.message), requestId: requestId)
         // Encoding strings and a fixed shape cannot fail; a bodiless response is the fallback.

@@ -57,6 +57,64 @@ struct RecommendationsBody: Encodable {
     }
 }
 
+extension RecommendationsBody: DirectJSONBody {
+    /// Keys in sorted order, as the encoder writes them.
+    func writeJSON(to writer: inout JSONBodyWriter) throws(JSONBodyWriter.InvalidValue) {
+        writer.raw("{\"cached\":")
+        writer.bool(cached)
+        writer.raw(",\"cold_start\":")
+        writer.bool(coldStart)
+        writer.raw(",\"items\":")
+        try Item.write(items, to: &writer)
+        writer.raw(",\"model_version\":")
+        writer.string(modelVersion)
+        writer.raw(",\"positions\":")
+        Self.write(positions, to: &writer)
+        writer.raw(",\"request_id\":")
+        writer.string(requestId)
+        writer.raw(",\"user_id\":")
+        writer.string(userId)
+        writer.raw(",\"user_version\":")
+        writer.integer(userVersion)
+        writer.raw(",\"variant\":")
+        writer.string(variant)
+        writer.raw("}")
+    }
+
+    static func write(_ positions: [String: [Int64]], to writer: inout JSONBodyWriter) {
+        writer.raw("{")
+        for (index, topic) in positions.keys.sorted().enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.string(topic)
+            writer.raw(":[")
+            for (position, offset) in positions[topic]!.enumerated() {
+                if position > 0 { writer.raw(",") }
+                writer.integer(offset)
+            }
+            writer.raw("]")
+        }
+        writer.raw("}")
+    }
+}
+
+extension RecommendationsBody.Item {
+    static func write(_ items: [Self], to writer: inout JSONBodyWriter) throws(JSONBodyWriter.InvalidValue) {
+        writer.raw("[")
+        for (index, item) in items.enumerated() {
+            writer.raw(index == 0 ? "{\"item_id\":" : ",{\"item_id\":")
+            writer.string(item.itemId)
+            writer.raw(",\"position\":")
+            writer.integer(item.position)
+            writer.raw(",\"reason\":")
+            writer.string(item.reason)
+            writer.raw(",\"score\":")
+            try writer.number(item.score)
+            writer.raw("}")
+        }
+        writer.raw("]")
+    }
+}
+
 struct SimilarBody: Encodable {
     var requestId: String
     var itemId: String
