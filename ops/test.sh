@@ -17,6 +17,7 @@ if grep -E "^$PWD/(Sources|Tests)/.*: warning:" "$build_log"; then
     echo "test: the build has warnings (above); Loupe builds without warnings" >&2
     exit 1
 fi
+rm -f "$build_log"
 
 echo "== release build of loupe (the learner's process tests run it)" >&2
 swift build -c release --product loupe 2>&1 | tail -1
@@ -28,9 +29,11 @@ echo "== topic schemas and examples" >&2
 
 echo "== broker" >&2
 ops/broker.sh start
-trap 'ops/broker.sh stop' EXIT
+# The tests' stores, logs and files go under one directory of this run, removed at the end.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/loupe-tests.XXXXXX")
+trap 'ops/broker.sh stop; rm -rf "$scratch"' EXIT
 LOUPE_TEST_BROKERS=$(ops/broker.sh address)
 export LOUPE_TEST_BROKERS
 
 echo "== swift test (Kafka at $LOUPE_TEST_BROKERS)" >&2
-swift test --skip-build "$@"
+TMPDIR="$scratch" swift test --skip-build "$@"
