@@ -191,7 +191,9 @@ public final class OnlineLearner {
                 try EventCodec.decode(records[index].value, topic: topics[index])
             }
         }
-        var seenInBatch: [String: Int64] = [:]
+        // Each applied event id with its time, and whether the store had it already (then it is
+        // not recorded again; the batch's own ids are, without a second lookup).
+        var seenInBatch: [String: (time: Int64, stored: Bool)] = [:]
         seenInBatch.reserveCapacity(records.count)
         var rejected: [(LogRecord, EventValidationError)] = []
         let window = settings.deduplicationWindowMilliseconds
@@ -202,12 +204,13 @@ public final class OnlineLearner {
                     rejected.append((records[index], error))
                     self.state.counters[.deadLettered] += 1
                 case .success(let event):
-                    let seenAt = try seenInBatch[event.eventId] ?? snapshot.seenEventTime(event.eventId)
-                    if let seenAt, abs(event.timestamp - seenAt) <= window {
+                    let inBatch = seenInBatch[event.eventId]
+                    let storedAt = inBatch == nil ? try snapshot.seenEventTime(event.eventId) : nil
+                    if let seenAt = inBatch?.time ?? storedAt, abs(event.timestamp - seenAt) <= window {
                         self.state.counters[.duplicates] += 1
                         continue
                     }
-                    seenInBatch[event.eventId] = event.timestamp
+                    seenInBatch[event.eventId] = (event.timestamp, inBatch?.stored ?? (storedAt != nil))
                     self.state.apply(event, negatives: settings.model.negativeSamples)
                     self.state.counters[.applied] += 1
                 }
@@ -224,7 +227,7 @@ public final class OnlineLearner {
                 try transaction.setPosition(StorePosition(topic: partition.topic, partition: partition.partition, offset: cursor.next))
                 try transaction.put(tables.clocks, Self.clockKey(partition), littleEndianBytes(cursor.clock))
             }
-            for (eventId, timestamp) in seenInBatch { _ = try transaction.markSeen(eventId, at: timestamp) }
+            for (eventId, seen) in seenInBatch where !seen.stored { try transaction.recordSeen(eventId, at: seen.time) }
             if clock != .min { _ = try transaction.pruneSeenEvents(olderThan: clock - window) }
             try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: "online-mf-adagrad"))
         }

@@ -117,9 +117,15 @@ public final class StoreTransaction: StoreSnapshot {
     @discardableResult
     public func markSeen(_ eventId: String, at timestamp: Int64) throws -> Bool {
         if try seenEventTime(eventId) != nil { return false }
+        try recordSeen(eventId, at: timestamp)
+        return true
+    }
+
+    /// `markSeen` for an event id the caller has just looked up (`seenEventTime`) in this
+    /// store's latest state and not found: records it without looking it up again.
+    public func recordSeen(_ eventId: String, at timestamp: Int64) throws {
         try withUnsafeBytes(of: timestamp.littleEndian) { try put(.seenEvents, eventId, $0) }
         try transaction.put(tables.seenEventsByTime, Self.timeKey(timestamp, eventId), [])
-        return true
     }
 
     /// Forgets every event seen before `cutoff` (epoch ms, exclusive); returns how many.
