@@ -146,10 +146,20 @@ struct LearnerState {
         touched.append(item)
         for negative in negatives where !touched.contains(negative) { touched.append(negative) }
         let dimension = self.dimension
-        // Rows before the step, to move the group sums by exactly the change.
-        before.removeAll(keepingCapacity: true)
-        before += model.users.row(user)
-        for index in touched { before += model.items.row(index) }
+        // Rows before the step (the user's, then each touched item's), to move the group sums
+        // by exactly the change.
+        if before.count < (1 + touched.count) * dimension { before = [Float](repeating: 0, count: (1 + touched.count) * dimension) }
+        before.withUnsafeMutableBufferPointer { before in
+            let target = before.baseAddress!
+            model.users.values.withUnsafeBufferPointer { users in
+                target.update(from: users.baseAddress! + user * dimension, count: dimension)
+            }
+            model.items.values.withUnsafeBufferPointer { items in
+                for (position, index) in touched.enumerated() {
+                    (target + (position + 1) * dimension).update(from: items.baseAddress! + index * dimension, count: dimension)
+                }
+            }
+        }
         model.train(TrainingExample(user: user, item: item, label: weight > 0 ? 1 : 0, weight: abs(weight), negatives: negatives))
 
         // Element by element through pointers only, so that the compiler vectorises the loops
