@@ -11,6 +11,27 @@ public enum EventCodec {
         if bytes.count > maximumEventBytes {
             throw EventValidationError(.tooLarge, "event is \(bytes.count) bytes; the limit is \(maximumEventBytes)")
         }
+        // Events as they are written are scanned into a `JSONTape` on the stack and validated from
+        // there; any other input (or input that is not JSON) is parsed into a tree, whose parser
+        // gives the exact account of errors.
+        return try JSONTape.withTape(of: bytes) { tape throws(EventValidationError) -> Event in
+            let event = if let tape { try decode(value: tape.root, topic: topic) } else { try decodeFromTree(bytes, topic: topic) }
+            // The canonical encoding is what the log stores, so it must fit too. It can be longer
+            // than the input (`8e15` becomes `8000000000000000`, `\b` becomes `\u0008`), but by
+            // less than five times, so only large inputs need the check.
+            if bytes.count > maximumEventBytes / 5 {
+                let canonicalBytes = encode(event).count
+                if canonicalBytes > maximumEventBytes {
+                    throw EventValidationError(
+                        .tooLarge, "the canonical encoding is \(canonicalBytes) bytes; the limit is \(maximumEventBytes)")
+                }
+            }
+            return event
+        }
+    }
+
+    /// Every other input: parsed into a `JSONValue` tree, with the parser's account of errors.
+    private static func decodeFromTree(_ bytes: UnsafeBufferPointer<UInt8>, topic: Topic?) throws(EventValidationError) -> Event {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)
@@ -20,18 +41,7 @@ public enum EventCodec {
             }
             throw EventValidationError(.invalidJSON, error.description)
         }
-        let event = try decode(value, topic: topic)
-        // The canonical encoding is what the log stores, so it must fit too. It can be longer
-        // than the input (`8e15` becomes `8000000000000000`, `\b` becomes `\u0008`), but by less
-        // than five times, so only large inputs need the check.
-        if bytes.count > maximumEventBytes / 5 {
-            let canonicalBytes = encode(event).count
-            if canonicalBytes > maximumEventBytes {
-                throw EventValidationError(
-                    .tooLarge, "the canonical encoding is \(canonicalBytes) bytes; the limit is \(maximumEventBytes)")
-            }
-        }
-        return event
+        return try decode(value, topic: topic)
     }
 
     public static func decode(_ bytes: [UInt8], topic: Topic? = nil) throws(EventValidationError) -> Event {
@@ -49,21 +59,27 @@ public enum EventCodec {
     }
 
     public static func decode(_ value: JSONValue, topic: Topic? = nil) throws(EventValidationError) -> Event {
-        guard case .object(let object) = value else {
-            throw EventValidationError(.notAnObject, "an event is a JSON object, got \(value.typeName)")
+        try decode(value: value, topic: topic)
+    }
+
+    /// Validates a parsed event, from a tree or a tape.
+    private static func decode<Value: JSONFieldValue>(value: Value, topic: Topic?) throws(EventValidationError) -> Event {
+        guard let fields = value.fields else {
+            throw EventValidationError(.notAnObject, "an event is a JSON object, got \(value.type.name)")
         }
-        var reader = FieldReader(object)
+        var reader = FieldReader(fields)
         guard let typeValue = reader.optional("type") else {
             throw EventValidationError(.missingField, field: "type", "required field is missing")
         }
-        guard case .string(let type) = typeValue else {
-            throw EventValidationError(.wrongType, field: "type", "expected a string, got \(typeValue.typeName)")
+        guard let type = typeValue.lookUp(in: EventType.names) else {
+            guard let text = typeValue.string else {
+                throw EventValidationError(.wrongType, field: "type", "expected a string, got \(typeValue.type.name)")
+            }
+            throw EventValidationError(.unknownType, field: "type", "\"\(text)\" is not a Loupe event type")
         }
-        guard let eventTopic = Event.topicOfType[type] else {
-            throw EventValidationError(.unknownType, field: "type", "\"\(type)\" is not a Loupe event type")
-        }
-        if let topic, topic != eventTopic {
-            throw EventValidationError(.wrongTopic, field: "type", "\"\(type)\" events belong to topic \(eventTopic.rawValue), not \(topic.rawValue)")
+        if let topic, topic != type.topic {
+            let text = typeValue.string ?? ""
+            throw EventValidationError(.wrongTopic, field: "type", "\"\(text)\" events belong to topic \(type.topic.rawValue), not \(topic.rawValue)")
         }
         let version = try reader.int("schema_version", in: Int64.min...Int64.max)
         guard version == Int64(schemaVersion) else {
@@ -71,18 +87,18 @@ public enum EventCodec {
         }
         let header = EventHeader(eventId: try reader.string("event_id"), timestamp: try reader.timestamp("timestamp"))
         let event: Event
-        switch eventTopic {
-        case .interactions: event = .interaction(try Interaction(&reader, header: header, type: type))
-        case .feedback: event = .feedback(try Feedback(&reader, header: header, type: type))
-        case .sessions: event = .session(try Session(&reader, header: header, type: type))
+        switch type {
+        case .interaction(let kind): event = .interaction(try Interaction(&reader, header: header, kind: kind))
+        case .feedback(let kind): event = .feedback(try Feedback(&reader, header: header, kind: kind))
+        case .session(let kind): event = .session(try Session(&reader, header: header, kind: kind))
         case .faceAnalysis: event = .faceAnalysis(try FaceAnalysis(&reader, header: header))
-        case .catalog: event = .catalog(try CatalogEvent(&reader, header: header, type: type))
-        case .impressions: event = .impression(try Impression(&reader, header: header))
-        case .modelEvents: event = .modelEvent(try ModelEvent(&reader, header: header, type: type))
-        case .evalMetrics: event = .evalMetric(try EvalMetric(&reader, header: header))
-        case .driftAlerts: event = .driftAlert(try DriftAlert(&reader, header: header))
+        case .catalog(let kind): event = .catalog(try CatalogEvent(&reader, header: header, kind: kind))
+        case .impression: event = .impression(try Impression(&reader, header: header))
+        case .modelEvent(let kind): event = .modelEvent(try ModelEvent(&reader, header: header, kind: kind))
+        case .evalMetric: event = .evalMetric(try EvalMetric(&reader, header: header))
+        case .driftAlert: event = .driftAlert(try DriftAlert(&reader, header: header))
         case .deadLetter: event = .deadLetter(try DeadLetter(&reader, header: header))
-        case .learnerBatches: event = .learnerBatch(try LearnerBatch(&reader, header: header))
+        case .learnerBatch: event = .learnerBatch(try LearnerBatch(&reader, header: header))
         }
         try reader.finish()
         return event

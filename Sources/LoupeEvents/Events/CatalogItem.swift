@@ -31,7 +31,7 @@ public struct CatalogItem: Sendable, Equatable {
         self.features = features
     }
 
-    init(_ reader: inout FieldReader) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>) throws(EventValidationError) {
         style = try reader.enumeration("style", FrameStyle.self)
         frameWidthMM = try reader.double("frame_width_mm", .positive(upTo: 250))
         lensHeightMM = try reader.double("lens_height_mm", .positive(upTo: 120))
@@ -93,11 +93,11 @@ public struct CatalogEvent: Sendable, Equatable {
         self.item = item
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader, type: String) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader, kind: CatalogKind) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
         itemId = try reader.string("item_id")
-        item = CatalogKind(rawValue: type) == .itemUpsert ? try CatalogItem(&reader) : nil
+        item = kind == .itemUpsert ? try CatalogItem(&reader) : nil
     }
 
     func writeFields(to writer: inout JSONWriter) {

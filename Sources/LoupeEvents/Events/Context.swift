@@ -14,8 +14,8 @@ public struct Context: Sendable, Equatable, Hashable {
         self.hour = hour
     }
 
-    init(_ value: JSONValue, path: String) throws(EventValidationError) {
-        var reader = try FieldReader(value, path: path)
+    init<Value: JSONFieldValue>(_ value: Value, path: String) throws(EventValidationError) {
+        var reader = try FieldReader<Value.Fields>(value, path: path)
         device = try reader.optionalEnumeration("device", Device.self)
         channel = try reader.optionalString("channel", maxLength: 64)
         locale = try reader.optionalString("locale", maxLength: 35)

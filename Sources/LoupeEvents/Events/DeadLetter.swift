@@ -100,7 +100,7 @@ public struct DeadLetter: Sendable, Equatable {
         return String(kept)
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
         source = try reader.string("source", maxLength: 128)
@@ -110,8 +110,8 @@ public struct DeadLetter: Sendable, Equatable {
         field = try reader.optionalString("field", maxLength: Self.maximumFieldBytes)
         location = try reader.optionalString("location", maxLength: Self.maximumLocationBytes)
         payload = try reader.optional("payload").map { value throws(EventValidationError) -> String in
-            guard case .string(let text) = value else {
-                throw EventValidationError(.wrongType, field: "payload", "expected a string, got \(value.typeName)")
+            guard let text = value.string else {
+                throw EventValidationError(.wrongType, field: "payload", "expected a string, got \(value.type.name)")
             }
             return text
         }

@@ -96,21 +96,50 @@ public enum Event: Sendable, Equatable {
     }
 
     /// Every `type` value and the topic it belongs to.
-    public static let topicOfType: [String: Topic] = {
-        var map: [String: Topic] = [:]
-        for kind in InteractionKind.allCases { map[kind.rawValue] = .interactions }
-        for kind in FeedbackKind.allCases { map[kind.rawValue] = .feedback }
-        for kind in SessionKind.allCases { map[kind.rawValue] = .sessions }
-        map["face_analysis"] = .faceAnalysis
-        for kind in CatalogKind.allCases { map[kind.rawValue] = .catalog }
-        map["impression"] = .impressions
-        for kind in ModelEventKind.allCases { map[kind.rawValue] = .modelEvents }
-        map["eval_metric"] = .evalMetrics
-        map["drift_alert"] = .driftAlerts
-        map["dead_letter"] = .deadLetter
-        map["learner_batch"] = .learnerBatches
-        return map
-    }()
+    public static let topicOfType: [String: Topic] = Dictionary(
+        uniqueKeysWithValues: EventType.names.entries.map { ($0.name, $0.value.topic) })
+}
+
+/// What an event's `type` field says: which event it is, and so its topic.
+enum EventType: Sendable {
+    case interaction(InteractionKind)
+    case feedback(FeedbackKind)
+    case session(SessionKind)
+    case faceAnalysis
+    case catalog(CatalogKind)
+    case impression
+    case modelEvent(ModelEventKind)
+    case evalMetric
+    case driftAlert
+    case deadLetter
+    case learnerBatch
+
+    var topic: Topic {
+        switch self {
+        case .interaction: .interactions
+        case .feedback: .feedback
+        case .session: .sessions
+        case .faceAnalysis: .faceAnalysis
+        case .catalog: .catalog
+        case .impression: .impressions
+        case .modelEvent: .modelEvents
+        case .evalMetric: .evalMetrics
+        case .driftAlert: .driftAlerts
+        case .deadLetter: .deadLetter
+        case .learnerBatch: .learnerBatches
+        }
+    }
+
+    /// Every `type` value, the most frequent first.
+    static let names = NameTable<EventType>(
+        InteractionKind.allCases.map { ($0.rawValue, .interaction($0)) }
+            + SessionKind.allCases.map { ($0.rawValue, .session($0)) }
+            + FeedbackKind.allCases.map { ($0.rawValue, .feedback($0)) }
+            + [("face_analysis", .faceAnalysis)]
+            + CatalogKind.allCases.map { ($0.rawValue, .catalog($0)) }
+            + [("impression", .impression)]
+            + ModelEventKind.allCases.map { ($0.rawValue, .modelEvent($0)) }
+            + [("eval_metric", .evalMetric), ("drift_alert", .driftAlert), ("dead_letter", .deadLetter), ("learner_batch", .learnerBatch)])
 }
 
 /// The fields every event carries.

@@ -22,8 +22,8 @@ public struct FaceMeasurements: Sendable, Equatable, Hashable {
     /// Upper bound of any measurement: far above any human face, well below nonsense.
     static let maximumMM = 400.0
 
-    init(_ value: JSONValue, path: String) throws(EventValidationError) {
-        var reader = try FieldReader(value, path: path)
+    init<Value: JSONFieldValue>(_ value: Value, path: String) throws(EventValidationError) {
+        var reader = try FieldReader<Value.Fields>(value, path: path)
         let bounds = NumberBounds.positive(upTo: Self.maximumMM)
         faceLengthMM = try reader.double("face_length_mm", bounds)
         foreheadWidthMM = try reader.double("forehead_width_mm", bounds)
@@ -64,12 +64,12 @@ public struct FaceAnalysis: Sendable, Equatable {
         self.confidence = confidence
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
         userId = try reader.string("user_id")
         // face_shape must be present; null says "no shape could be determined".
-        guard reader.object["face_shape"] != nil else {
+        guard reader.contains("face_shape") else {
             throw EventValidationError(.missingField, field: "face_shape", "required field is missing (use null when unknown)")
         }
         faceShape = try reader.optionalEnumeration("face_shape", FaceShape.self)

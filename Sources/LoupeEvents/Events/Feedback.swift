@@ -17,17 +17,17 @@ public struct Feedback: Sendable, Equatable {
         self.rating = rating
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader, type: String) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader, kind: FeedbackKind) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        kind = FeedbackKind(rawValue: type)!
+        self.kind = kind
         userId = try reader.string("user_id")
         itemId = try reader.string("item_id")
         if kind == .rating {
             rating = Int(try reader.int("rating", in: 1...5))
         } else {
             rating = nil
-            if reader.object["rating"] != nil {
+            if reader.contains("rating") {
                 throw EventValidationError(.unknownField, field: "rating", "only events of type rating carry a rating")
             }
         }

@@ -33,7 +33,7 @@ public struct Impression: Sendable, Equatable {
         self.variant = variant
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
         requestId = try reader.string("request_id")
@@ -42,7 +42,7 @@ public struct Impression: Sendable, Equatable {
         var items: [Item] = []
         items.reserveCapacity(elements.count)
         for (position, element) in elements.enumerated() {
-            var itemReader = try FieldReader(element, path: "items[\(position)]")
+            var itemReader = try FieldReader<Fields>(element, path: "items[\(position)]")
             items.append(
                 Item(
                     itemId: try itemReader.string("item_id"),

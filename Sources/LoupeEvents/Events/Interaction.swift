@@ -24,10 +24,10 @@ public struct Interaction: Sendable, Equatable {
         self.context = context
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader, type: String) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader, kind: InteractionKind) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        kind = InteractionKind(rawValue: type)!
+        self.kind = kind
         userId = try reader.string("user_id")
         itemId = try reader.string("item_id")
         sessionId = try reader.string("session_id")

@@ -28,10 +28,10 @@ public struct ModelEvent: Sendable, Equatable {
         self.reason = reason
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader, type: String) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader, kind: ModelEventKind) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        kind = ModelEventKind(rawValue: type)!
+        self.kind = kind
         modelId = try reader.string("model_id", maxLength: 128)
         modelVersion = try reader.string("model_version", maxLength: 128)
         positions = try Self.positions(reader.optional("positions"), reader: reader)
@@ -47,12 +47,12 @@ public struct ModelEvent: Sendable, Equatable {
     }
 
     /// Log positions: topic → the next offset of each partition, in partition order.
-    static func positions(_ value: JSONValue?, reader: FieldReader) throws(EventValidationError) -> [String: [Int64]]? {
+    static func positions<Fields>(_ value: Fields.Value?, reader: FieldReader<Fields>) throws(EventValidationError) -> [String: [Int64]]? {
         guard let value else { return nil }
-        let object = try FieldReader(value, path: "positions").object
+        let object = try FieldReader<Fields>(value, path: "positions").fields
         var positions: [String: [Int64]] = [:]
-        for field in object.fields {
-            guard case .array(let offsets) = field.value else {
+        for field in object.keysAndValues {
+            guard let offsets = field.value.elements else {
                 throw EventValidationError(.wrongType, field: "positions.\(field.key)", "expected an array of offsets")
             }
             var values: [Int64] = []
@@ -64,11 +64,11 @@ public struct ModelEvent: Sendable, Equatable {
         return positions
     }
 
-    static func numberMap(_ value: JSONValue?, reader: FieldReader, path: String) throws(EventValidationError) -> [String: Double]? {
+    static func numberMap<Fields>(_ value: Fields.Value?, reader: FieldReader<Fields>, path: String) throws(EventValidationError) -> [String: Double]? {
         guard let value else { return nil }
-        let object = try FieldReader(value, path: path).object
+        let object = try FieldReader<Fields>(value, path: path).fields
         var map: [String: Double] = [:]
-        for field in object.fields {
+        for field in object.keysAndValues {
             map[field.key] = try reader.checkedDouble(field.value, "\(path).\(field.key)", .any)
         }
         return map
@@ -133,7 +133,7 @@ public struct EvalMetric: Sendable, Equatable {
         self.variant = variant
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
         metric = try reader.string("metric", maxLength: 128)
@@ -188,7 +188,7 @@ public struct DriftAlert: Sendable, Equatable {
         self.details = details
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
         detector = try reader.string("detector", maxLength: 128)
@@ -232,7 +232,7 @@ public struct LearnerBatch: Sendable, Equatable {
         self.positions = positions
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
         learner = try reader.string("learner", maxLength: 128)

@@ -16,10 +16,10 @@ public struct Session: Sendable, Equatable {
         self.context = context
     }
 
-    init(_ reader: inout FieldReader, header: EventHeader, type: String) throws(EventValidationError) {
+    init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader, kind: SessionKind) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        kind = SessionKind(rawValue: type)!
+        self.kind = kind
         userId = try reader.string("user_id")
         sessionId = try reader.string("session_id")
         context = try Context(try reader.required("context"), path: "context")

@@ -67,3 +67,10 @@ public enum AlertStatus: String, Sendable, CaseIterable, Codable, Hashable {
 public enum AlertSeverity: String, Sendable, CaseIterable, Codable, Hashable {
     case info, warning, critical
 }
+
+extension FaceShape: NamedEnumeration { static let names = NameTable(FaceShape.self) }
+extension FrameStyle: NamedEnumeration { static let names = NameTable(FrameStyle.self) }
+extension Device: NamedEnumeration { static let names = NameTable(Device.self) }
+extension CanaryDecision: NamedEnumeration { static let names = NameTable(CanaryDecision.self) }
+extension AlertStatus: NamedEnumeration { static let names = NameTable(AlertStatus.self) }
+extension AlertSeverity: NamedEnumeration { static let names = NameTable(AlertSeverity.self) }

@@ -75,7 +75,11 @@ public struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            switch try JSONNumber.parse(bytes, at: &index) {
+            case .int(let integer): return .int(integer)
+            case .double(let real): return .double(real)
+            }
         default: throw error("unexpected character '\(Self.printable(bytes[index]))'")
         }
     }
@@ -213,7 +217,7 @@ public struct JSONParser {
     /// A string of ASCII bytes. Up to 15 bytes fit in the string itself, and the standard
     /// library builds those without allocating or validating.
     @inline(__always)
-    private static func string(ascii bytes: UnsafeBufferPointer<UInt8>) -> String {
+    static func string(ascii bytes: UnsafeBufferPointer<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count) { buffer in
             _ = buffer.initialize(fromContentsOf: bytes)
             return bytes.count
@@ -225,7 +229,7 @@ public struct JSONParser {
     /// For ASCII, `JSONObject.sameName` (canonical equivalence) is byte equality; keys with
     /// escapes or other bytes are always searched.
     @inline(__always)
-    private static func fingerprintBit(of bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt64 {
+    static func fingerprintBit(of bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt64 {
         let count = end - start
         var hash = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
         if count > 0 {
@@ -315,98 +319,5 @@ public struct JSONParser {
             break
         }
         return ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
-    }
-
-    private static let exactPowersOfTen: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
-
-    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
-        let start = index
-        var negative = false
-        if bytes[index] == UInt8(ascii: "-") {
-            negative = true
-            index += 1
-        }
-        guard index < bytes.count, Self.isDigit(bytes[index]) else { throw error("invalid number") }
-        var mantissa: UInt64 = 0
-        var significantDigits = 0
-        var droppedIntegerDigits = 0
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-            if index < bytes.count, Self.isDigit(bytes[index]) { throw error("leading zero in number") }
-        } else {
-            while index < bytes.count, Self.isDigit(bytes[index]) {
-                if significantDigits < 19 {
-                    mantissa = mantissa * 10 + UInt64(bytes[index] - UInt8(ascii: "0"))
-                    significantDigits += 1
-                } else {
-                    droppedIntegerDigits += 1
-                }
-                index += 1
-            }
-        }
-        var isInteger = true
-        var fractionDigits = 0
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            guard index < bytes.count, Self.isDigit(bytes[index]) else { throw error("invalid number") }
-            while index < bytes.count, Self.isDigit(bytes[index]) {
-                if significantDigits < 19 {
-                    mantissa = mantissa * 10 + UInt64(bytes[index] - UInt8(ascii: "0"))
-                    significantDigits += mantissa == 0 ? 0 : 1
-                    fractionDigits += 1
-                }
-                index += 1
-            }
-        }
-        var exponent = 0
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            isInteger = false
-            index += 1
-            var exponentNegative = false
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                exponentNegative = bytes[index] == UInt8(ascii: "-")
-                index += 1
-            }
-            guard index < bytes.count, Self.isDigit(bytes[index]) else { throw error("invalid number") }
-            while index < bytes.count, Self.isDigit(bytes[index]) {
-                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
-                index += 1
-            }
-            if exponentNegative { exponent = -exponent }
-        }
-        if isInteger, droppedIntegerDigits == 0 {
-            if negative, mantissa <= UInt64(Int64.max) + 1 {
-                return .int(mantissa == UInt64(Int64.max) + 1 ? Int64.min : -Int64(mantissa))
-            }
-            if !negative, mantissa <= UInt64(Int64.max) {
-                return .int(Int64(mantissa))
-            }
-        }
-        // Clinger's fast path: both the mantissa and 10^e are exact doubles, so one IEEE
-        // multiplication or division rounds correctly. Everything else goes to the standard library.
-        let decimalExponent = exponent - fractionDigits + droppedIntegerDigits
-        if droppedIntegerDigits == 0, mantissa < (1 << 53), abs(decimalExponent) <= 22 {
-            var value = Double(mantissa)
-            if decimalExponent >= 0 {
-                value *= Self.exactPowersOfTen[decimalExponent]
-            } else {
-                value /= Self.exactPowersOfTen[-decimalExponent]
-            }
-            return .double(negative ? -value : value)
-        }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else {
-            throw JSONSyntaxError(message: "number out of range", offset: start)
-        }
-        return .double(value)
-    }
-
-    private static func isDigit(_ byte: UInt8) -> Bool {
-        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 }

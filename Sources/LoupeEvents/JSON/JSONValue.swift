@@ -13,17 +13,7 @@ public enum JSONValue: Sendable, Equatable {
     case object(JSONObject)
 
     /// A short name of the value's JSON type, for error messages.
-    public var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "boolean"
-        case .int: "integer"
-        case .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
-        }
-    }
+    public var typeName: String { type.name }
 }
 
 /// A JSON object whose fields keep the order they were written in.

@@ -1,10 +1,15 @@
 /// Reads the fields of one JSON object with the checks the schemas in `topics/schemas` state,
 /// and rejects any field it was not asked for (the schemas say `additionalProperties: false`).
-struct FieldReader {
-    let object: JSONObject
+///
+/// Generic over where the object comes from (see `JSONFieldValue`): a `JSONObject` or an object
+/// on a `JSONTape`. Field names are `StaticString`s, which a tape compares with its bytes.
+struct FieldReader<Fields: JSONFields> {
+    typealias Value = Fields.Value
+
+    let fields: Fields
     /// How error messages name this object's fields; the dotted path is only built for errors.
     private let names: FieldNames
-    /// The indices of the fields that reads found: bit `i` of `foundBelow64` for the first 64,
+    /// The ordinals of the fields that reads found: bit `i` of `foundBelow64` for the first 64,
     /// `foundFrom64` beyond (events have about a dozen fields, so it is nearly always empty).
     private var foundBelow64: UInt64 = 0
     private var foundFrom64: [Int]? = nil
@@ -12,64 +17,87 @@ struct FieldReader {
     /// `finish` has nothing to search.
     private var found = 0
 
-    init(_ object: JSONObject, path: String = "") {
-        self.object = object
+    init(_ fields: Fields, path: String = "") {
+        self.fields = fields
         self.names = FieldNames(parent: path, isNested: false)
     }
 
-    init(_ value: JSONValue, path: String) throws(EventValidationError) {
-        guard case .object(let object) = value else {
-            throw EventValidationError(.wrongType, field: path, "expected an object, got \(value.typeName)")
+    init(_ value: Value, path: String) throws(EventValidationError) {
+        guard let fields = value.fields else {
+            throw EventValidationError(.wrongType, field: path, "expected an object, got \(value.type.name)")
         }
-        self.object = object
+        self.fields = fields
         self.names = FieldNames(parent: path, isNested: true)
     }
 
-    func name(_ key: String) -> String { names(key) }
+    func name(_ key: some CustomStringConvertible) -> String { names(key) }
 
     /// The value of `key`, or nil when the field is absent. JSON `null` counts as absent for
     /// optional fields; required fields use `required`.
     /// Each key is read at most once per object (the decoders are written that way), so
     /// `found` counts distinct fields.
-    mutating func optional(_ key: String) -> JSONValue? {
-        guard let index = lookUp(key) else { return nil }
+    mutating func optional(_ key: StaticString) -> Value? {
+        guard let (position, ordinal) = lookUp(key) else { return nil }
         found += 1
-        if index < 64 {
-            foundBelow64 |= 1 << UInt64(index)
+        if ordinal < 64 {
+            foundBelow64 |= 1 << UInt64(ordinal)
         } else {
             if foundFrom64 == nil { foundFrom64 = [] }
-            foundFrom64!.append(index)
+            foundFrom64!.append(ordinal)
         }
-        let value = object.fields[index].value
-        if case .null = value { return nil }
+        let value = fields.value(at: position)
+        if value.type == .null { return nil }
         return value
     }
 
-    /// Where the next field probably is: decoders read fields in schema order, which is the
-    /// order canonical events are written in, so the search usually succeeds at once.
-    private var hint = 0
+    /// Whether the object has a field named `key`, null or not; this is not a read, and `key`
+    /// must not have been read.
+    func contains(_ key: StaticString) -> Bool {
+        if allFound { return false }
+        let name = Fields.name(key)
+        var position = fields.firstPosition
+        for _ in 0..<fields.count {
+            if fields.key(at: position, is: name) { return true }
+            position = fields.position(after: position)
+        }
+        return false
+    }
 
-    private mutating func lookUp(_ key: String) -> Int? {
-        let fields = object.fields
+    /// Where the next field probably is (its position and ordinal): decoders read fields in
+    /// schema order, which is the order canonical events are written in, so the search usually
+    /// succeeds at once. Nil stands for the first field.
+    private var hint: (position: Int, ordinal: Int)? = nil
+
+    /// Whether reads found every field. Then a key not read yet names none: each field has the
+    /// name of a key read before (see `finish`).
+    private var allFound: Bool { found == fields.count }
+
+    private mutating func lookUp(_ key: StaticString) -> (position: Int, ordinal: Int)? {
+        if allFound { return nil }
         let count = fields.count
-        // `hint` is at most `count`: one past the field found last.
-        var index = hint < count ? hint : 0
+        let name = Fields.name(key)
+        // `hint` is one past the field found last, and so past the last field after it was read.
+        var (position, ordinal) = hint.flatMap { $0.ordinal < count ? $0 : nil } ?? (fields.firstPosition, 0)
         for _ in 0..<count {
-            if JSONObject.sameName(fields[index].key, key) {
-                hint = index + 1
-                return index
+            if fields.key(at: position, is: name) {
+                hint = (fields.position(after: position), ordinal + 1)
+                return (position, ordinal)
             }
-            index += 1
-            if index == count { index = 0 }
+            ordinal += 1
+            if ordinal == count {
+                (position, ordinal) = (fields.firstPosition, 0)
+            } else {
+                position = fields.position(after: position)
+            }
         }
         return nil
     }
 
-    private func wasFound(_ index: Int) -> Bool {
-        index < 64 ? foundBelow64 & (1 << UInt64(index)) != 0 : foundFrom64?.contains(index) == true
+    private func wasFound(_ ordinal: Int) -> Bool {
+        ordinal < 64 ? foundBelow64 & (1 << UInt64(ordinal)) != 0 : foundFrom64?.contains(ordinal) == true
     }
 
-    mutating func required(_ key: String) throws(EventValidationError) -> JSONValue {
+    mutating func required(_ key: StaticString) throws(EventValidationError) -> Value {
         guard let value = optional(key) else {
             throw EventValidationError(.missingField, field: name(key), "required field is missing")
         }
@@ -84,11 +112,10 @@ struct FieldReader {
     /// That is the found field itself unless the object has two fields of the same name (the
     /// parser rejects those, but a `JSONObject` built in code can have them).
     func finish() throws(EventValidationError) {
-        let fields = object.fields
-        if found == fields.count { return }
-        for index in fields.indices where !wasFound(index) {
-            let key = fields[index].key
-            let named = fields.indices.contains { other in wasFound(other) && JSONObject.sameName(fields[other].key, key) }
+        if allFound { return }
+        let all = fields.keysAndValues.map(\.key)
+        for (ordinal, key) in all.enumerated() where !wasFound(ordinal) {
+            let named = all.indices.contains { other in wasFound(other) && JSONObject.sameName(all[other], key) }
             if !named {
                 throw EventValidationError(.unknownField, field: name(key), "field is not part of this event type")
             }
@@ -97,130 +124,131 @@ struct FieldReader {
 
     // MARK: typed reads
 
-    mutating func string(_ key: String, maxLength: Int = 256) throws(EventValidationError) -> String {
-        try Self.checkedString(try required(key), key, maxLength: maxLength, names)
+    mutating func string(_ key: StaticString, maxLength: Int = 256) throws(EventValidationError) -> String {
+        try Self.checkedString(try required(key), maxLength: maxLength, field: names(key))
     }
 
-    mutating func optionalString(_ key: String, maxLength: Int = 256) throws(EventValidationError) -> String? {
+    mutating func optionalString(_ key: StaticString, maxLength: Int = 256) throws(EventValidationError) -> String? {
         guard let value = optional(key) else { return nil }
-        return try Self.checkedString(value, key, maxLength: maxLength, names)
+        return try Self.checkedString(value, maxLength: maxLength, field: names(key))
     }
 
-    private static func checkedString(_ value: JSONValue, _ key: String, maxLength: Int, _ names: FieldNames) throws(EventValidationError) -> String {
-        guard case .string(let text) = value else {
-            throw EventValidationError(.wrongType, field: names(key), "expected a string, got \(value.typeName)")
+    /// The checks take the field's path as an autoclosure: it is only built for an error.
+    private static func checkedString(
+        _ value: Value, maxLength: Int, field: @autoclosure () -> String
+    ) throws(EventValidationError) -> String {
+        guard let text = value.string else {
+            throw EventValidationError(.wrongType, field: field(), "expected a string, got \(value.type.name)")
         }
         if text.isEmpty {
-            throw EventValidationError(.invalidValue, field: names(key), "must not be empty")
+            throw EventValidationError(.invalidValue, field: field(), "must not be empty")
         }
         if text.utf8.count > maxLength {
-            throw EventValidationError(.invalidValue, field: names(key), "longer than \(maxLength) bytes")
+            throw EventValidationError(.invalidValue, field: field(), "longer than \(maxLength) bytes")
         }
         return text
     }
 
-    mutating func int(_ key: String, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64 {
-        try Self.checkedInt(try required(key), key, in: range, names)
+    mutating func int(_ key: StaticString, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64 {
+        try Self.checkedInt(try required(key), in: range, field: names(key))
     }
 
-    mutating func optionalInt(_ key: String, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64? {
+    mutating func optionalInt(_ key: StaticString, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64? {
         guard let value = optional(key) else { return nil }
-        return try Self.checkedInt(value, key, in: range, names)
+        return try Self.checkedInt(value, in: range, field: names(key))
     }
 
-    func checkedInt(_ value: JSONValue, _ key: String, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64 {
-        try Self.checkedInt(value, key, in: range, names)
+    /// `key` names an element (`features[3]`) or a field of an object of names, and is only
+    /// built for an error.
+    func checkedInt(_ value: Value, _ key: @autoclosure () -> String, in range: ClosedRange<Int64>) throws(EventValidationError) -> Int64 {
+        try Self.checkedInt(value, in: range, field: names(key()))
     }
 
-    private static func checkedInt(_ value: JSONValue, _ key: String, in range: ClosedRange<Int64>, _ names: FieldNames) throws(EventValidationError) -> Int64 {
+    private static func checkedInt(
+        _ value: Value, in range: ClosedRange<Int64>, field: @autoclosure () -> String
+    ) throws(EventValidationError) -> Int64 {
         let number: Int64
-        switch value {
-        case .int(let integer): number = integer
-        case .double(let real) where real == real.rounded() && abs(real) < 9e15: number = Int64(real)
+        switch value.number {
+        case .int(let integer)?: number = integer
+        case .double(let real)? where real == real.rounded() && abs(real) < 9e15: number = Int64(real)
         default:
-            throw EventValidationError(.wrongType, field: names(key), "expected an integer, got \(value.typeName)")
+            throw EventValidationError(.wrongType, field: field(), "expected an integer, got \(value.type.name)")
         }
         guard range.contains(number) else {
-            throw EventValidationError(.invalidValue, field: names(key), "\(number) is outside \(range.lowerBound)...\(range.upperBound)")
+            throw EventValidationError(.invalidValue, field: field(), "\(number) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return number
     }
 
-    mutating func double(_ key: String, _ bounds: NumberBounds = .any) throws(EventValidationError) -> Double {
-        try Self.checkedDouble(try required(key), key, bounds, names)
+    mutating func double(_ key: StaticString, _ bounds: NumberBounds = .any) throws(EventValidationError) -> Double {
+        try Self.checkedDouble(try required(key), bounds, field: names(key))
     }
 
-    mutating func optionalDouble(_ key: String, _ bounds: NumberBounds = .any) throws(EventValidationError) -> Double? {
+    mutating func optionalDouble(_ key: StaticString, _ bounds: NumberBounds = .any) throws(EventValidationError) -> Double? {
         guard let value = optional(key) else { return nil }
-        return try Self.checkedDouble(value, key, bounds, names)
+        return try Self.checkedDouble(value, bounds, field: names(key))
     }
 
-    func checkedDouble(_ value: JSONValue, _ key: String, _ bounds: NumberBounds) throws(EventValidationError) -> Double {
-        try Self.checkedDouble(value, key, bounds, names)
+    /// `key` as for `checkedInt`.
+    func checkedDouble(_ value: Value, _ key: @autoclosure () -> String, _ bounds: NumberBounds) throws(EventValidationError) -> Double {
+        try Self.checkedDouble(value, bounds, field: names(key()))
     }
 
-    private static func checkedDouble(_ value: JSONValue, _ key: String, _ bounds: NumberBounds, _ names: FieldNames) throws(EventValidationError) -> Double {
+    private static func checkedDouble(
+        _ value: Value, _ bounds: NumberBounds, field: @autoclosure () -> String
+    ) throws(EventValidationError) -> Double {
         let number: Double
-        switch value {
-        case .int(let integer): number = Double(integer)
-        case .double(let real): number = real
-        default:
-            throw EventValidationError(.wrongType, field: names(key), "expected a number, got \(value.typeName)")
+        switch value.number {
+        case .int(let integer)?: number = Double(integer)
+        case .double(let real)?: number = real
+        case nil:
+            throw EventValidationError(.wrongType, field: field(), "expected a number, got \(value.type.name)")
         }
         if let reason = bounds.violation(number) {
-            throw EventValidationError(.invalidValue, field: names(key), "\(number) \(reason)")
+            throw EventValidationError(.invalidValue, field: field(), "\(number) \(reason)")
         }
         return number
     }
 
-    mutating func bool(_ key: String) throws(EventValidationError) -> Bool? {
+    mutating func bool(_ key: StaticString) throws(EventValidationError) -> Bool? {
         guard let value = optional(key) else { return nil }
-        guard case .bool(let flag) = value else {
-            throw EventValidationError(.wrongType, field: name(key), "expected a boolean, got \(value.typeName)")
+        guard let flag = value.bool else {
+            throw EventValidationError(.wrongType, field: name(key), "expected a boolean, got \(value.type.name)")
         }
         return flag
     }
 
-    mutating func enumeration<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(EventValidationError) -> T
-    where T.RawValue == String {
-        try Self.checkedEnumeration(try required(key), key, T.self, names)
+    mutating func enumeration<T: NamedEnumeration>(_ key: StaticString, _: T.Type) throws(EventValidationError) -> T {
+        try Self.checkedEnumeration(try required(key), T.self, field: names(key))
     }
 
-    mutating func optionalEnumeration<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(EventValidationError) -> T?
-    where T.RawValue == String {
+    mutating func optionalEnumeration<T: NamedEnumeration>(_ key: StaticString, _: T.Type) throws(EventValidationError) -> T? {
         guard let value = optional(key) else { return nil }
-        return try Self.checkedEnumeration(value, key, T.self, names)
+        return try Self.checkedEnumeration(value, T.self, field: names(key))
     }
 
-    func checkedEnumeration<T: RawRepresentable & CaseIterable>(_ value: JSONValue, _ key: String, _: T.Type) throws(EventValidationError) -> T
-    where T.RawValue == String {
-        try Self.checkedEnumeration(value, key, T.self, names)
-    }
-
-    private static func checkedEnumeration<T: RawRepresentable & CaseIterable>(
-        _ value: JSONValue, _ key: String, _: T.Type, _ names: FieldNames
-    ) throws(EventValidationError) -> T where T.RawValue == String {
-        guard case .string(let text) = value else {
-            throw EventValidationError(.wrongType, field: names(key), "expected a string, got \(value.typeName)")
+    private static func checkedEnumeration<T: NamedEnumeration>(
+        _ value: Value, _: T.Type, field: @autoclosure () -> String
+    ) throws(EventValidationError) -> T {
+        if let member = value.lookUp(in: T.names) { return member }
+        guard let text = value.string else {
+            throw EventValidationError(.wrongType, field: field(), "expected a string, got \(value.type.name)")
         }
-        guard let member = T(rawValue: text) else {
-            let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw EventValidationError(.invalidValue, field: names(key), "\"\(text)\" is not one of: \(allowed)")
-        }
-        return member
+        let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+        throw EventValidationError(.invalidValue, field: field(), "\"\(text)\" is not one of: \(allowed)")
     }
 
-    mutating func array(_ key: String, maxCount: Int) throws(EventValidationError) -> [JSONValue] {
+    mutating func array(_ key: StaticString, maxCount: Int) throws(EventValidationError) -> Value.Elements {
         guard let elements = try optionalArray(key, maxCount: maxCount) else {
             throw EventValidationError(.missingField, field: name(key), "required field is missing")
         }
         return elements
     }
 
-    mutating func optionalArray(_ key: String, maxCount: Int) throws(EventValidationError) -> [JSONValue]? {
+    mutating func optionalArray(_ key: StaticString, maxCount: Int) throws(EventValidationError) -> Value.Elements? {
         guard let value = optional(key) else { return nil }
-        guard case .array(let elements) = value else {
-            throw EventValidationError(.wrongType, field: name(key), "expected an array, got \(value.typeName)")
+        guard let elements = value.elements else {
+            throw EventValidationError(.wrongType, field: name(key), "expected an array, got \(value.type.name)")
         }
         guard elements.count <= maxCount else {
             throw EventValidationError(.invalidValue, field: name(key), "more than \(maxCount) elements")
@@ -229,27 +257,32 @@ struct FieldReader {
     }
 
     /// Epoch milliseconds, given either as an integer or as an ISO-8601 date-time string.
-    mutating func timestamp(_ key: String) throws(EventValidationError) -> Int64 {
+    mutating func timestamp(_ key: StaticString) throws(EventValidationError) -> Int64 {
         let value = try required(key)
-        switch value {
-        case .string(let text):
+        if let text = value.string {
             guard let milliseconds = ISO8601Timestamp.milliseconds(text), (0...Timestamp.maximum).contains(milliseconds) else {
                 throw EventValidationError(.invalidValue, field: name(key), "\"\(text)\" is not an ISO-8601 date-time such as 2026-03-01T12:00:00Z")
             }
             return milliseconds
-        default:
-            return try Self.checkedInt(value, key, in: 0...Timestamp.maximum, names)
         }
+        return try Self.checkedInt(value, in: 0...Timestamp.maximum, field: names(key))
     }
 }
 
+/// An enumeration that JSON writes as strings, its members' raw values.
+protocol NamedEnumeration: RawRepresentable<String>, CaseIterable, Sendable {
+    /// The members by raw value, for reading them from bytes.
+    static var names: NameTable<Self> { get }
+}
+
 /// How errors name the fields of one object: `key` at the top level, `path.key` inside.
-/// The checks take this instead of the reader, so that they need no copy of it.
 struct FieldNames {
     let parent: String
     let isNested: Bool
 
-    func callAsFunction(_ key: String) -> String { isNested ? parent + "." + key : parent + key }
+    func callAsFunction(_ key: some CustomStringConvertible) -> String {
+        isNested ? parent + "." + key.description : parent + key.description
+    }
 }
 
 /// Inclusive and exclusive bounds for a number field; non-finite values are always rejected.
