@@ -206,7 +206,7 @@ public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
     public var l2 = 0.0001
     public var negativeSamples = 5
     /// Records per store transaction.
-    public var batchSize = 16_384
+    public var batchSize = 65_536
     /// Milliseconds a batch may wait for more records.
     public var maxDelayMs = 500
     /// An event id seen again within this much event time (ms) is applied once.

@@ -7,7 +7,7 @@ public struct LearnerSettings: Sendable, Equatable {
     public var learnerId = "learner"
     public var model = OnlineModelSettings()
     /// Records per store transaction.
-    public var batchSize = 16_384
+    public var batchSize = 65_536
     /// How long a batch may wait for more records before it is applied.
     public var maxDelayMilliseconds = 500
     /// An event id seen again within this much event time is applied once.
