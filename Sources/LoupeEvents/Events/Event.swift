@@ -12,38 +12,27 @@ public enum Event: Sendable, Equatable {
     case deadLetter(DeadLetter)
     case learnerBatch(LearnerBatch)
 
-    /// The `type` field's value.
-    public var type: String {
+    /// Which event this is, by its `type` field.
+    var eventType: EventType {
         switch self {
-        case .interaction(let event): event.kind.rawValue
-        case .feedback(let event): event.kind.rawValue
-        case .session(let event): event.kind.rawValue
-        case .faceAnalysis: "face_analysis"
-        case .catalog(let event): event.kind.rawValue
-        case .impression: "impression"
-        case .modelEvent(let event): event.kind.rawValue
-        case .evalMetric: "eval_metric"
-        case .driftAlert: "drift_alert"
-        case .deadLetter: "dead_letter"
-        case .learnerBatch: "learner_batch"
+        case .interaction(let event): .interaction(event.kind)
+        case .feedback(let event): .feedback(event.kind)
+        case .session(let event): .session(event.kind)
+        case .faceAnalysis: .faceAnalysis
+        case .catalog(let event): .catalog(event.kind)
+        case .impression: .impression
+        case .modelEvent(let event): .modelEvent(event.kind)
+        case .evalMetric: .evalMetric
+        case .driftAlert: .driftAlert
+        case .deadLetter: .deadLetter
+        case .learnerBatch: .learnerBatch
         }
     }
 
-    public var topic: Topic {
-        switch self {
-        case .interaction: .interactions
-        case .feedback: .feedback
-        case .session: .sessions
-        case .faceAnalysis: .faceAnalysis
-        case .catalog: .catalog
-        case .impression: .impressions
-        case .modelEvent: .modelEvents
-        case .evalMetric: .evalMetrics
-        case .driftAlert: .driftAlerts
-        case .deadLetter: .deadLetter
-        case .learnerBatch: .learnerBatches
-        }
-    }
+    /// The `type` field's value.
+    public var type: String { eventType.name }
+
+    public var topic: Topic { eventType.topic }
 
     /// The record key: the field that keeps related events in one partition, in order.
     public var key: String {
@@ -130,16 +119,29 @@ enum EventType: Sendable {
         }
     }
 
+    /// The `type` field's value.
+    var name: String {
+        switch self {
+        case .interaction(let kind): kind.rawValue
+        case .feedback(let kind): kind.rawValue
+        case .session(let kind): kind.rawValue
+        case .faceAnalysis: "face_analysis"
+        case .catalog(let kind): kind.rawValue
+        case .impression: "impression"
+        case .modelEvent(let kind): kind.rawValue
+        case .evalMetric: "eval_metric"
+        case .driftAlert: "drift_alert"
+        case .deadLetter: "dead_letter"
+        case .learnerBatch: "learner_batch"
+        }
+    }
+
     /// Every `type` value, the most frequent first.
     static let names = NameTable<EventType>(
-        InteractionKind.allCases.map { ($0.rawValue, .interaction($0)) }
-            + SessionKind.allCases.map { ($0.rawValue, .session($0)) }
-            + FeedbackKind.allCases.map { ($0.rawValue, .feedback($0)) }
-            + [("face_analysis", .faceAnalysis)]
-            + CatalogKind.allCases.map { ($0.rawValue, .catalog($0)) }
-            + [("impression", .impression)]
-            + ModelEventKind.allCases.map { ($0.rawValue, .modelEvent($0)) }
-            + [("eval_metric", .evalMetric), ("drift_alert", .driftAlert), ("dead_letter", .deadLetter), ("learner_batch", .learnerBatch)])
+        (InteractionKind.allCases.map(EventType.interaction) + SessionKind.allCases.map(EventType.session)
+            + FeedbackKind.allCases.map(EventType.feedback) + [.faceAnalysis] + CatalogKind.allCases.map(EventType.catalog)
+            + [.impression] + ModelEventKind.allCases.map(EventType.modelEvent)
+            + [.evalMetric, .driftAlert, .deadLetter, .learnerBatch]).map { ($0.name, $0) })
 }
 
 /// The fields every event carries.
