@@ -209,7 +209,7 @@ extension ServeBenchmark {
             let writes = writer.stop()
             print("c2. the same without the simulated learner: what the 2 cores serve")
             measureHTTP(seed: options.seed &+ 1_000)
-            server.stop()
+            try server.stop()
             openblas_set_num_threads(defaultThreads)
             print(
                 String(format: "   simulated learner over b and c: %d commits, mean %.1f ms each", writes.runs, writes.meanMilliseconds)

@@ -279,7 +279,7 @@ public enum ServeBenchmark {
 
     /// Runs `loupe serve`'s HTTP application in this process on 127.0.0.1:`port` until `stop`.
     final class InProcessServer: Sendable {
-        private let task: Task<Void, any Error>
+        private let running: RunningServer
 
         init(recommender: Recommender, inference: InferenceSettings, logDirectory: String, port: Int) throws {
             let log = try EmbeddedLog(directory: logDirectory)
@@ -290,29 +290,35 @@ public enum ServeBenchmark {
             let http = try HTTPServer(
                 service: recommender, log: log, settings: HTTPSettings(server: server, inference: inference),
                 refresh: { try recommender.refresh() })
-            task = Task { try await http.run() }
+            running = http.start()
             // Ready when /healthz answers.
             let deadline = ContinuousClock.now + .seconds(30)
             while true {
                 if let connection = try? LoopbackHTTPConnection(port: port), (try? connection.get("/healthz")) == 200 { break }
                 guard ContinuousClock.now < deadline else {
-                    task.cancel()
+                    try? stop()
                     throw LoopbackHTTPConnection.Failure(description: "the HTTP server did not answer on port \(port) within 30 s")
                 }
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }
 
-        /// Shuts the server down gracefully and waits for it.
-        func stop() {
-            task.cancel()
+        /// Shuts the server down gracefully (in-flight requests finish, impressions are
+        /// written) and waits for it; rethrows what stopped it, if it failed.
+        func stop() throws {
             let done = DispatchSemaphore(value: 0)
-            let task = self.task
+            let outcome = Mutex<Result<Void, any Error>>(.success(()))
+            let running = self.running
             Task {
-                _ = await task.result
+                do {
+                    try await running.stop()
+                } catch {
+                    outcome.withLock { $0 = .failure(error) }
+                }
                 done.signal()
             }
             done.wait()
+            try outcome.withLock { $0 }.get()
         }
     }
 }

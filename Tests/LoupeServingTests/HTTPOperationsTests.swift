@@ -194,3 +194,75 @@ private final class RefreshCount: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+/// A server started in this process (`HTTPServer.start()`, as `loupe bench serve` runs it)
+/// answers on its port, and `stop()` shuts it down gracefully: the impressions it queued are
+/// written to the log before `stop()` returns, and the port is closed.
+@Suite struct StartedServerTests {
+    @Test func aStartedServerStopsGracefullyAndWritesItsQueuedImpressions() async throws {
+        let environment = try HTTPTestEnvironment()
+        let port = try Self.freePort()
+        let server = try environment.server(configure: { settings in
+            settings.host = "127.0.0.1"
+            settings.port = port
+            // Nothing is flushed on a timer during the test: only the shutdown writes them.
+            settings.impressionFlushInterval = .seconds(3_600)
+        }).start()
+        var statuses: [Int] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while statuses.isEmpty, ContinuousClock.now < deadline {
+            if let status = Self.get("/healthz", port: port) { statuses.append(status) } else { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        for user in ["u-1", "u-2", "u-3"] { statuses.append(Self.get("/v1/users/\(user)/recommendations?k=2", port: port) ?? -1) }
+        #expect(statuses == [200, 200, 200, 200])
+        #expect(try environment.recordCount(.impressions) == 0)
+        try await server.stop()
+        #expect(try environment.recordCount(.impressions) == 3)
+        #expect(Self.get("/healthz", port: port) == nil)
+    }
+
+    /// A port that was free a moment ago.
+    static func freePort() throws -> Int {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) == 0 && getsockname(probe, $0, &length) == 0 }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
+    }
+
+    /// The status of `GET path` on a new connection (closed after the response), or nil when
+    /// nothing answers.
+    static func get(_ path: String, port: Int) -> Int? {
+        let connection = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(connection) }
+        var address = loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(connection, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            let received = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            guard received > 0 else { break }
+            response += chunk[0..<received]
+        }
+        let head = String(decoding: response.prefix(12), as: UTF8.self)
+        guard head.hasPrefix("HTTP/1.1 ") else { return nil }
+        return Int(head.dropFirst(9).prefix(3))
+    }
+}

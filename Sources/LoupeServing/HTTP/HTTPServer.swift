@@ -75,4 +75,31 @@ public struct HTTPServer: Sendable {
         try await makeApplication().runService()
         logger.info("loupe serve: stopped; queued impressions and events are written")
     }
+
+    /// Serves in this process until `stop()` on the returned handle, which shuts down as
+    /// SIGTERM does `run()` (in-flight requests finish, queued impressions and events are
+    /// written): for tools that embed the server, such as `loupe bench serve`.
+    public func start() -> RunningServer {
+        RunningServer(group: ServiceGroup(services: [makeApplication()], logger: logger), logger: logger)
+    }
+}
+
+/// A server started by `HTTPServer.start()`.
+public final class RunningServer: Sendable {
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+    private let logger: Logger
+
+    init(group: ServiceGroup, logger: Logger) {
+        self.group = group
+        self.logger = logger
+        task = Task { try await group.run() }
+    }
+
+    /// Shuts the server down gracefully and waits until it has.
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+        logger.info("loupe serve: stopped; queued impressions and events are written")
+    }
 }
