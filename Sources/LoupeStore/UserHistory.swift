@@ -57,22 +57,20 @@ public struct UserHistory: Sendable, Equatable {
         _ entries: ArraySlice<HistoryEntry>, to stored: UnsafeRawBufferPointer?, keepingNewest limit: Int, key: String
     ) throws(StoreError) -> [UInt8] {
         precondition(limit > 0, "a history keeps at least one entry")
-        var storedCount = 0
+        // How many entries to drop follows from the header's count (which the walk checks); the
+        // offset at which the first kept stored entry starts is found while checking them all.
+        let storedCount = stored.map { $0.count >= 3 ? Int(UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: 1, as: UInt16.self))) : 0 } ?? 0
+        let dropped = max(0, storedCount + entries.count - limit)
+        let keptCount = storedCount + entries.count - dropped
         var storedKept = 0..<0
         if let stored {
-            // The entries to drop follow from the header's count; the offset at which the first
-            // kept one starts is found while checking them all.
-            let storedHeaderCount = stored.count >= 3 ? Int(UInt16(littleEndian: stored.loadUnaligned(fromByteOffset: 1, as: UInt16.self))) : 0
-            let dropped = max(0, storedHeaderCount + entries.count - limit)
             var start = stored.count
-            storedCount = try walk(stored, key: key) { index, offset, _, _, _, id throws(StoreError) in
+            try walk(stored, key: key) { index, offset, _, _, _, id throws(StoreError) in
                 guard isValidUTF8(id) else { throw corrupt(key, "entry \(index) has an item id that is not UTF-8") }
                 if index == dropped { start = offset }
             }
             storedKept = start..<stored.count
         }
-        let dropped = max(0, storedCount + entries.count - limit)
-        let keptCount = storedCount + entries.count - dropped
         var writer = ByteWriter(capacity: 3 + storedKept.count + entries.count * 24)
         try writeHeader(count: keptCount, into: &writer)
         if let stored { writer.append(contentsOf: UnsafeRawBufferPointer(rebasing: stored[storedKept])) }

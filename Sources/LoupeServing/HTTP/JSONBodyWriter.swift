@@ -29,8 +29,9 @@ struct JSONBodyWriter {
     /// The shortest decimal that reads back as `value`, without a trailing ".0".
     mutating func number(_ value: Float) throws(InvalidValue) {
         guard value.isFinite else { throw InvalidValue(description: "\(value) is not a JSON number") }
-        let text = value.description.utf8
-        bytes.append(contentsOf: text.reversed().starts(with: ".0".utf8.reversed()) ? text.dropLast(2) : text[...])
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
     }
 
     /// A quoted string: `"` and `\` escaped, control characters as `\b \f \n \r \t` or
