@@ -26,6 +26,8 @@ public final class OnlineLearner {
     private let settings: LearnerSettings
     private let tables: LearnerTables
     private var state: LearnerState
+    /// The event ids the store holds as seen, by hash (`SeenEventIndex`).
+    private var seen: SeenEventIndex
     /// The sequence number of this learner's last recorded batch (0: none).
     private var sequence: Int64 = 0
     private let partitions: [TopicPartition]
@@ -44,8 +46,10 @@ public final class OnlineLearner {
         }
         self.partitions = partitions
         let tables = self.tables
-        (state, cursors) = try store.read { snapshot in
+        (state, cursors, seen) = try store.read { snapshot in
             let state = try LearnerState.load(from: snapshot, tables: tables, settings: settings)
+            var seen = SeenEventIndex(minimumCapacity: try snapshot.count(.seenEventsByTime))
+            try snapshot.forEachSeenEvent { time, eventId in seen.insert(seen.hash(eventId), time) }
             var cursors: [TopicPartition: MergedLogReader.Cursor] = [:]
             for partition in partitions {
                 guard let next = try snapshot.position(topic: partition.topic, partition: partition.partition) else { continue }
@@ -54,7 +58,7 @@ public final class OnlineLearner {
                 } ?? .min
                 cursors[partition] = MergedLogReader.Cursor(next: next, clock: clock)
             }
-            return (state, cursors)
+            return (state, cursors, seen)
         }
     }
 
@@ -191,10 +195,12 @@ public final class OnlineLearner {
                 try EventCodec.decode(records[index].value, topic: topics[index])
             }
         }
-        // Each applied event id with its time, and whether the store had it already (then it is
-        // not recorded again; the batch's own ids are, without a second lookup).
-        var seenInBatch: [String: (time: Int64, stored: Bool)] = [:]
-        seenInBatch.reserveCapacity(records.count)
+        // The batch's applied events (index, time, id hash) in order; `latest` chains each
+        // hash's entries, newest first, for duplicates within the batch.
+        var applied: [(record: Int32, time: Int64, hash: UInt64, previous: Int32)] = []
+        applied.reserveCapacity(records.count)
+        var latest: [UInt64: Int32] = [:]
+        latest.reserveCapacity(records.count)
         var rejected: [(LogRecord, EventValidationError)] = []
         let window = settings.deduplicationWindowMilliseconds
         try store.read { snapshot in
@@ -204,13 +210,13 @@ public final class OnlineLearner {
                     rejected.append((records[index], error))
                     self.state.counters[.deadLettered] += 1
                 case .success(let event):
-                    let inBatch = seenInBatch[event.eventId]
-                    let storedAt = inBatch == nil ? try snapshot.seenEventTime(event.eventId) : nil
-                    if let seenAt = inBatch?.time ?? storedAt, abs(event.timestamp - seenAt) <= window {
+                    let hash = self.seen.hash(event.eventId)
+                    if try isDuplicate(event, hash: hash, window: window, in: snapshot, applied: applied, latest: latest, decoded: decoded) {
                         self.state.counters[.duplicates] += 1
                         continue
                     }
-                    seenInBatch[event.eventId] = (event.timestamp, inBatch?.stored ?? (storedAt != nil))
+                    applied.append((Int32(index), event.timestamp, hash, latest[hash] ?? -1))
+                    latest[hash] = Int32(applied.count - 1)
                     self.state.apply(event, negatives: settings.model.negativeSamples)
                     self.state.counters[.applied] += 1
                 }
@@ -220,6 +226,7 @@ public final class OnlineLearner {
         let folded = self.state
         let tables = self.tables
         let partitions = self.partitions
+        var pruned: [(hash: UInt64, time: Int64)] = []
         try store.write { transaction in
             try folded.write(to: transaction, tables: tables, historyLength: settings.historyLength)
             for partition in partitions {
@@ -227,13 +234,46 @@ public final class OnlineLearner {
                 try transaction.setPosition(StorePosition(topic: partition.topic, partition: partition.partition, offset: cursor.next))
                 try transaction.put(tables.clocks, Self.clockKey(partition), littleEndianBytes(cursor.clock))
             }
-            for (eventId, seen) in seenInBatch where !seen.stored { try transaction.recordSeen(eventId, at: seen.time) }
-            if clock != .min { _ = try transaction.pruneSeenEvents(olderThan: clock - window) }
+            for entry in applied {
+                guard case .success(let event) = decoded[Int(entry.record)] else { continue }
+                try transaction.recordSeen(event.eventId, at: entry.time)
+            }
+            pruned.removeAll()
+            if clock != .min {
+                try transaction.pruneSeenEvents(olderThan: clock - window) { time, eventId in
+                    pruned.append((self.seen.hash(eventId), time))
+                }
+            }
             try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: "online-mf-adagrad"))
         }
+        // The index follows the store only once the batch is committed.
+        for entry in applied { self.seen.insert(entry.hash, entry.time) }
+        for entry in pruned { self.seen.remove(entry.hash, entry.time) }
         self.state.clearDirty()
         self.cursors = cursors
         if !rejected.isEmpty { try deadLetter(rejected) }
+    }
+
+    /// Whether `event` repeats an event id applied within `window` of its time: earlier in this
+    /// batch, or recorded in the store. Hash matches are confirmed against the ids themselves.
+    private func isDuplicate(
+        _ event: Event, hash: UInt64, window: Int64, in snapshot: StoreSnapshot,
+        applied: [(record: Int32, time: Int64, hash: UInt64, previous: Int32)], latest: [UInt64: Int32],
+        decoded: [Result<Event, EventValidationError>]
+    ) throws -> Bool {
+        var entry = latest[hash] ?? -1
+        while entry >= 0 {
+            let earlier = applied[Int(entry)]
+            if abs(event.timestamp - earlier.time) <= window, case .success(let other) = decoded[Int(earlier.record)],
+                other.eventId == event.eventId
+            {
+                return true
+            }
+            entry = earlier.previous
+        }
+        return try seen.contains(hash) { time in
+            abs(event.timestamp - time) <= window ? try snapshot.hasSeen(event.eventId, at: time) : false
+        }
     }
 
     /// Records the learner cannot decode go to dead-letter; they still count as consumed.

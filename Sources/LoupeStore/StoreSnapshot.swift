@@ -112,14 +112,48 @@ public class StoreSnapshot {
 
     // MARK: de-duplication
 
-    /// The timestamp recorded with `eventId` by `markSeen`, or nil if it was not seen (or pruned).
-    public func seenEventTime(_ eventId: String) throws -> Int64? {
-        guard let value = try value(.seenEvents, eventId) else { return nil }
-        guard value.count == 8 else {
-            throw StoreError.corruptRow(
-                table: StoreTable.seenEvents.rawValue, key: eventId, reason: "timestamp is \(value.count) bytes, not 8")
+    /// Whether `recordSeen(eventId, at: timestamp)` recorded this event id at this event time
+    /// (and it has not been pruned since).
+    public func hasSeen(_ eventId: String, at timestamp: Int64) throws -> Bool {
+        try Self.withSeenKey(eventId, timestamp) { key in
+            guard let key else { return false }
+            return try transaction.get(tables.seenEventsByTime, key) != nil
         }
-        return Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+    }
+
+    /// Every recorded event id with its event time, in time order (ids of equal times in byte
+    /// order). The id's bytes are valid only inside `body`.
+    public func forEachSeenEvent(_ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        try forEachEntry(tables.seenEventsByTime) { key, _ in
+            let (time, eventId) = try Self.seenEntry(key)
+            try body(time, eventId)
+        }
+    }
+
+    /// A `seen_events_by_time` key: the time as a UInt64 with its sign bit flipped, big-endian
+    /// (so keys sort by time, negative times first), then the event id's UTF-8 bytes. `body`
+    /// gets nil for an id that cannot be part of a key (empty, or too long).
+    static func withSeenKey<R>(_ eventId: String, _ timestamp: Int64, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        var eventId = eventId
+        return try eventId.withUTF8 { id in
+            guard !id.isEmpty, isPossibleKey(8 + id.count) else { return try body(nil) }
+            return try withUnsafeTemporaryAllocation(byteCount: 8 + id.count, alignment: 8) { key in
+                key.storeBytes(of: (UInt64(bitPattern: timestamp) ^ (1 << 63)).bigEndian, as: UInt64.self)
+                UnsafeMutableRawBufferPointer(rebasing: key[8...]).copyMemory(from: UnsafeRawBufferPointer(id))
+                return try body(UnsafeRawBufferPointer(key))
+            }
+        }
+    }
+
+    /// The time and the event id of a `seen_events_by_time` key.
+    static func seenEntry(_ key: UnsafeRawBufferPointer) throws(StoreError) -> (time: Int64, eventId: UnsafeRawBufferPointer) {
+        guard key.count > 8 else {
+            throw .corruptRow(
+                table: StoreTable.seenEventsByTime.rawValue, key: String(decoding: key, as: UTF8.self),
+                reason: "the key is \(key.count) bytes: a time (8) and an event id")
+        }
+        let flipped = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+        return (Int64(bitPattern: flipped ^ (1 << 63)), UnsafeRawBufferPointer(rebasing: key[8...]))
     }
 
     // MARK: additional tables

@@ -14,9 +14,8 @@ public enum StoreTable: String, CaseIterable, Sendable {
     case positions
     /// metadata key → JSON.
     case model
-    /// event id → timestamp (Int64 little-endian, epoch ms).
-    case seenEvents = "seen_events"
-    /// timestamp (Int64 big-endian, sign bit flipped) ‖ event id → empty: `seen_events` by time, for pruning.
+    /// event time (Int64 big-endian, sign bit flipped) ‖ event id → empty: the event ids applied
+    /// within the de-duplication window, in time order.
     case seenEventsByTime = "seen_events_by_time"
     /// user id → `UserHistory`: the user's most recent interactions and feedback.
     case userHistory = "user_history"
@@ -45,7 +44,6 @@ struct BuiltInTables: Sendable {
     let items: LMDBDatabase
     let positions: LMDBDatabase
     let model: LMDBDatabase
-    let seenEvents: LMDBDatabase
     let seenEventsByTime: LMDBDatabase
     let userHistory: LMDBDatabase
     let purchases: LMDBDatabase
@@ -57,7 +55,6 @@ struct BuiltInTables: Sendable {
         items = try environment.database(StoreTable.items.rawValue)
         positions = try environment.database(StoreTable.positions.rawValue)
         model = try environment.database(StoreTable.model.rawValue)
-        seenEvents = try environment.database(StoreTable.seenEvents.rawValue)
         seenEventsByTime = try environment.database(StoreTable.seenEventsByTime.rawValue)
         userHistory = try environment.database(StoreTable.userHistory.rawValue)
         purchases = try environment.database(StoreTable.purchases.rawValue)
@@ -71,7 +68,6 @@ struct BuiltInTables: Sendable {
         case .items: items
         case .positions: positions
         case .model: model
-        case .seenEvents: seenEvents
         case .seenEventsByTime: seenEventsByTime
         case .userHistory: userHistory
         case .purchases: purchases

@@ -111,49 +111,39 @@ public final class StoreTransaction: StoreSnapshot {
 
     // MARK: de-duplication
 
-    /// Records that `eventId` was applied, with its event time; returns false (and changes
-    /// nothing) if it was already recorded. Use event time, not the wall clock, so that a replay
-    /// makes the same decisions.
-    @discardableResult
-    public func markSeen(_ eventId: String, at timestamp: Int64) throws -> Bool {
-        if try seenEventTime(eventId) != nil { return false }
-        try recordSeen(eventId, at: timestamp)
-        return true
-    }
-
-    /// `markSeen` for an event id the caller has just looked up (`seenEventTime`) in this
-    /// store's latest state and not found: records it without looking it up again.
+    /// Records that `eventId` was applied at event time `timestamp`. Use event time, not the
+    /// wall clock, so that a replay makes the same decisions. Recording the same pair again
+    /// changes nothing.
     public func recordSeen(_ eventId: String, at timestamp: Int64) throws {
-        try withUnsafeBytes(of: timestamp.littleEndian) { try put(.seenEvents, eventId, $0) }
-        try transaction.put(tables.seenEventsByTime, Self.timeKey(timestamp, eventId), [])
+        try Self.withSeenKey(eventId, timestamp) { key in
+            guard let key else {
+                throw StoreError.invalidWrite(
+                    table: StoreTable.seenEventsByTime.rawValue, key: eventId,
+                    reason: "event ids are 1–\(StoreTable.maximumKeyLength - 8) UTF-8 bytes")
+            }
+            try transaction.put(tables.seenEventsByTime, key, UnsafeRawBufferPointer(start: nil, count: 0))
+        }
     }
 
-    /// Forgets every event seen before `cutoff` (epoch ms, exclusive); returns how many.
+    /// Forgets every event recorded before `cutoff` (event time, epoch ms, exclusive), oldest
+    /// first, handing each to `removed` (the id's bytes are valid only inside it); returns how
+    /// many.
     @discardableResult
-    public func pruneSeenEvents(olderThan cutoff: Int64) throws -> Int {
+    public func pruneSeenEvents(
+        olderThan cutoff: Int64, removed: (Int64, UnsafeRawBufferPointer) throws -> Void = { _, _ in }
+    ) throws -> Int {
         let cursor = try transaction.cursor(tables.seenEventsByTime)
-        var removed = 0
+        var count = 0
         var entry = try cursor.first()
-        while let current = entry, current.key.count >= 8 {
-            let flipped = UInt64(bigEndian: current.key.loadUnaligned(as: UInt64.self))
-            guard Int64(bitPattern: flipped ^ (1 << 63)) < cutoff else { break }
-            // Copied: in a write transaction a value read is only valid until the next update.
-            let eventId = Array(current.key[8...])
+        while let current = entry {
+            let (time, eventId) = try Self.seenEntry(current.key)
+            guard time < cutoff else { break }
+            try removed(time, eventId)
             try cursor.deleteCurrent()
-            try transaction.delete(tables.seenEvents, eventId)
-            removed += 1
+            count += 1
             entry = try cursor.next()
         }
-        return removed
-    }
-
-    /// timestamp with its sign bit flipped, big-endian (so keys sort by time, negatives first) ‖ event id.
-    static func timeKey(_ timestamp: Int64, _ eventId: String) -> [UInt8] {
-        var key: [UInt8] = []
-        key.reserveCapacity(8 + eventId.utf8.count)
-        withUnsafeBytes(of: (UInt64(bitPattern: timestamp) ^ (1 << 63)).bigEndian) { key.append(contentsOf: $0) }
-        key.append(contentsOf: eventId.utf8)
-        return key
+        return count
     }
 
     // MARK: additional tables

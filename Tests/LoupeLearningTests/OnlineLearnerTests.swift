@@ -127,6 +127,62 @@ import Testing
         #expect(letter.location?.hasPrefix("interactions/") == true)
     }
 
+    /// An event id is applied once within the window, whether its repeat comes in the same
+    /// batch, a later batch, or after a restart (which rebuilds the learner's index of seen ids
+    /// from the store); outside the window, or once pruned, it is applied again.
+    @Test func repeatsAreSkippedWithinTheWindowAcrossBatchesAndRestarts() throws {
+        let directory = Self.freshDirectory()
+        let log = try EmbeddedLog(directory: directory)
+        _ = try log.apply(TopicDefinitions.builtIn)
+        let producer = try log.makeProducer()
+        func click(_ id: String, _ time: Int64) throws {
+            let json = #"{"event_id":"\#(id)","schema_version":1,"type":"click","timestamp":\#(time),"user_id":"u1","item_id":"frame-1","session_id":"s"}"#
+            try producer.send(topic: Topic.interactions.rawValue, key: Array("u1".utf8), value: Array(json.utf8), timestamp: time)
+            try producer.flush()
+        }
+        var settings = Self.settings(batchSize: 2)
+        settings.deduplicationWindowMilliseconds = 1_000
+        let store = try StateStore(directory: directory)
+        func counters() throws -> [String: Int64] {
+            let table = try store.table(named: "learner_meta")
+            return try store.read { snapshot in
+                var counters: [String: Int64] = [:]
+                for name in ["applied", "duplicates"] {
+                    counters[name] = try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
+                        bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+                    } ?? 0
+                }
+                return counters
+            }
+        }
+        try click("e1", 10_000)  // applied
+        try click("e1", 10_400)  // the same batch: skipped
+        try click("e2", 10_100)  // applied
+        try click("e1", 10_500)  // a later batch: skipped
+        try click("e1", 12_000)  // 2,000 ms after the first: applied
+        try click("e1", 12_900)  // skipped (12,000)
+        let learner = try OnlineLearner(store: store, log: log, settings: settings)
+        _ = try learner.learn(untilEnd: true)
+        #expect(try counters() == ["applied": 3, "duplicates": 3])
+        // The clock is 12,900, so everything before 11,900 was pruned.
+        #expect(try store.read { try $0.count(.seenEventsByTime) } == 1)
+
+        try click("e2", 10_150)  // within the window of e2's 10,100, but that was pruned: applied
+        try click("e1", 12_950)  // the same learner, a later run: skipped
+        _ = try learner.learn(untilEnd: true)
+        #expect(try counters() == ["applied": 4, "duplicates": 4])
+
+        try click("e1", 12_100)  // a new learner reads the seen ids from the store: skipped
+        try click("e3", 13_000)  // applied
+        _ = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
+        #expect(try counters() == ["applied": 5, "duplicates": 5])
+        try store.read { snapshot throws in
+            #expect(try snapshot.hasSeen("e1", at: 12_000) && snapshot.hasSeen("e3", at: 13_000))
+            #expect(try !snapshot.hasSeen("e1", at: 12_100) && !snapshot.hasSeen("e2", at: 10_150))
+        }
+        try producer.close()
+    }
+
     @Test func keepsEachUsersRecentHistoryAndWhatTheyKept() throws {
         let directory = Self.freshDirectory()
         let log = try EmbeddedLog(directory: directory)

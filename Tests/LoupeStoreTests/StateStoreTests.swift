@@ -155,14 +155,14 @@ import Testing
         try Scratch.plant(directory, table: .items, key: "broken-item", value: [7] + [UInt8](repeating: 0, count: 57))
         try Scratch.plant(directory, table: .userEmbeddings, key: "short-row", value: [0, 0, 0, 0, 0])
         try Scratch.plant(directory, table: .positions, key: "no-separator", value: [1])
-        try Scratch.plant(directory, table: .seenEvents, key: "e1", value: [1, 2])
+        try Scratch.plant(directory, table: .seenEventsByTime, key: "e1", value: [])
         try store.read { snapshot throws in
             for (expectedTable, key, read) in [
                 ("users", "broken-user", { _ = try snapshot.user("broken-user") }),
                 ("items", "broken-item", { _ = try snapshot.item("broken-item") }),
                 ("user_embeddings", "short-row", { _ = try snapshot.userEmbedding("short-row") }),
                 ("positions", "no-separator", { _ = try snapshot.positions() }),
-                ("seen_events", "e1", { _ = try snapshot.seenEventTime("e1") }),
+                ("seen_events_by_time", "e1", { try snapshot.forEachSeenEvent { _, _ in } }),
             ] as [(String, String, () throws -> Void)] {
                 let error = #expect(throws: StoreError.self) { try read() }
                 #expect(error?.isCorruptRow == true)
@@ -244,8 +244,9 @@ import Testing
         try store.write { transaction throws in
             try transaction.putUser("u", UserRecord(version: 1))
             #expect(try transaction.user("u")?.version == 1)
-            #expect(try transaction.markSeen("e", at: 5))
-            #expect(try !transaction.markSeen("e", at: 5))
+            #expect(try !transaction.hasSeen("e", at: 5))
+            try transaction.recordSeen("e", at: 5)
+            #expect(try transaction.hasSeen("e", at: 5))
         }
     }
 
@@ -312,21 +313,48 @@ import Testing
 
     @Test func seenEventsArePrunedByTime() throws {
         let (store, _) = try Scratch.store()
-        let events: [(String, Int64)] = [("e-old", -100), ("e-a", 10), ("e-b", 20), ("e-c", 20), ("e-d", 30), ("e-new", 1_000)]
+        let events: [(String, Int64)] = [
+            ("e-old", -100), ("e-a", 10), ("e-c", 20), ("e-b", 20), ("e-d", 30), ("e-a", 999), ("e-new", 1_000),
+        ]
         try store.write { transaction throws in
-            for (id, time) in events { #expect(try transaction.markSeen(id, at: time)) }
-            #expect(try !transaction.markSeen("e-a", at: 999))
+            for (id, time) in events { try transaction.recordSeen(id, at: time) }
+            try transaction.recordSeen("e-a", at: 10)  // again: nothing changes
         }
-        #expect(try store.read { try $0.seenEventTime("e-a") } == 10)
-        #expect(try store.write { try $0.pruneSeenEvents(olderThan: 20) } == 2)
+        func recorded(_ snapshot: StoreSnapshot) throws -> [String] {
+            var entries: [String] = []
+            try snapshot.forEachSeenEvent { time, id in entries.append("\(time) \(String(decoding: id, as: UTF8.self))") }
+            return entries
+        }
+        // Time order (negative times first), then id bytes.
+        #expect(try store.read(recorded) == ["-100 e-old", "10 e-a", "20 e-b", "20 e-c", "30 e-d", "999 e-a", "1000 e-new"])
+        #expect(try store.read { try $0.hasSeen("e-a", at: 10) && $0.hasSeen("e-a", at: 999) && !$0.hasSeen("e-a", at: 11) })
+        var removed: [String] = []
+        #expect(
+            try store.write { transaction in
+                try transaction.pruneSeenEvents(olderThan: 20) { time, id in removed.append("\(time) \(String(decoding: id, as: UTF8.self))") }
+            } == 2)
+        #expect(removed == ["-100 e-old", "10 e-a"])
         try store.read { snapshot throws in
-            #expect(try snapshot.seenEventTime("e-old") == nil && snapshot.seenEventTime("e-a") == nil)
-            #expect(try snapshot.seenEventTime("e-b") == 20 && snapshot.seenEventTime("e-new") == 1_000)
-            #expect(try snapshot.count(.seenEvents) == 4 && snapshot.count(.seenEventsByTime) == 4)
+            #expect(try !snapshot.hasSeen("e-old", at: -100) && !snapshot.hasSeen("e-a", at: 10))
+            #expect(try snapshot.hasSeen("e-b", at: 20) && snapshot.hasSeen("e-a", at: 999))
+            #expect(try snapshot.count(.seenEventsByTime) == 5)
         }
         #expect(try store.write { try $0.pruneSeenEvents(olderThan: 20) } == 0)
-        #expect(try store.write { try $0.pruneSeenEvents(olderThan: .max) } == 4)
-        #expect(try store.write { try $0.markSeen("e-a", at: 11) })
+        #expect(try store.write { try $0.pruneSeenEvents(olderThan: .max) } == 5)
+        #expect(try store.read { try $0.count(.seenEventsByTime) } == 0)
+    }
+
+    @Test func seenEventIdsMustFitAKey() throws {
+        let (store, _) = try Scratch.store()
+        let longest = String(repeating: "x", count: StoreTable.maximumKeyLength - 8)
+        try store.write { transaction throws in
+            try transaction.recordSeen(longest, at: 1)
+            #expect(try transaction.hasSeen(longest, at: 1))
+            for bad in ["", longest + "x"] {
+                #expect(throws: StoreError.self) { try transaction.recordSeen(bad, at: 1) }
+                #expect(try !transaction.hasSeen(bad, at: 1))
+            }
+        }
     }
 
     // MARK: model metadata
@@ -375,7 +403,7 @@ import Testing
         }
         let reader = try StateStore(directory: directory, readOnly: true)
         #expect(try reader.read { try $0.get(try reader.table(named: "negatives"), [3]) } == [3, 3])
-        for name in ["", "Upper", "has space", String(repeating: "a", count: 65), "users", "seen_events"] {
+        for name in ["", "Upper", "has space", String(repeating: "a", count: 65), "users", "seen_events_by_time"] {
             #expect(throws: StoreError.self) { try store.table(named: name) }
         }
     }
