@@ -1,6 +1,7 @@
 import CBLAS
 import Foundation
 import LoupeConfig
+import LoupeEvents
 import LoupeServing
 import LoupeStore
 
@@ -40,7 +41,7 @@ extension ServeBenchmark {
         let defaultThreads = openblas_get_num_threads()
         print(
             "bench serve: \(options.items) items, \(options.users) users, k = \(options.k), pool = \(inference.candidatePoolSize), "
-                + "\(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(openblas_get_num_threads()) threads by default")
+                + "\(usableCores) usable core(s), OpenBLAS \(openblas_get_num_threads()) threads by default")
         print(
             "simulated learner: every \(Int(options.writer.interval.seconds * 1000)) ms one write transaction replacing "
                 + "\(options.writer.usersPerCommit) user rows (embedding + record, version + 1) and \(options.writer.itemsPerCommit) item rows, "

@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
             let lines = try Bench.generatedLines(events: events, seed: seed)
             let bytes = lines.reduce(0) { $0 + $1.count }
             print("bench log: \(events) events, \(bytes / 1_000_000) MB of JSON (mean \(bytes / events) bytes), seed \(seed)")
-            print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
+            print("machine: \(usableCores) usable core(s), \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
 
             var results: [(name: String, target: Int, result: LogBenchmark.Result)] = []
             if chosen == .embedded || chosen == .both {
@@ -153,7 +153,7 @@ struct Bench: ParsableCommand {
                 return value
             }
             let lines = try Bench.generatedLines(events: events, seed: seed)
-            print("bench learn: \(events) events, seed \(seed), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print("bench learn: \(events) events, seed \(seed), \(usableCores) usable core(s)")
             print("batch size \(configuration.learner.batchSize) (learner.batch_size); CPU = user + system time while learning")
             print("backend   d    learn events/s  learn s  CPU s   replay s  target  learn/target")
             for dimension in sizes {

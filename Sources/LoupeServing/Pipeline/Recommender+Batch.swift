@@ -17,7 +17,7 @@ extension Recommender {
         let dimension = catalog.dimension
         let blockSize = max(1, min(settings.batchSize, requests.count))
         let block = ScoreBlock(queries: 2 * blockSize * dimension, scores: 2 * blockSize * count)
-        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let workers = usableCores
         var lists: [RecommendationList] = []
         lists.reserveCapacity(requests.count)
         for start in stride(from: 0, to: requests.count, by: blockSize) {
@@ -83,7 +83,7 @@ extension Recommender {
     /// per user rather than one `cblas_sgemm` per block), users spread over all cores; the cache
     /// is neither read nor filled.
     public func recommend(eachOf requests: [RecommendationRequest]) throws -> [RecommendationList] {
-        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let workers = usableCores
         let results = parallelMap(count: requests.count, chunkSize: max(1, requests.count / (8 * workers))) { index in
             Result { try self.answer(requests[index], cache: nil) }
         }
