@@ -163,17 +163,21 @@ extension ServeBenchmark {
 
             // b2. concurrent in-process requests through the coalescing path.
             openblas_set_num_threads(1)
-            print("b2. concurrent in-process requests (recommendations(for:), scans coalesced), writer + refresh, 1 BLAS thread")
-            for concurrency in options.concurrency {
-                let result = concurrent(
-                    recommender: recommender, tasks: concurrency, duration: options.duration, users: options.users, k: options.k,
-                    seed: options.seed &+ 101 &+ UInt64(concurrency))
-                print(
-                    String(format: "   %2d concurrent: %.0f requests/s, ", concurrency, result.requestsPerSecond)
-                        + result.latency.formatted
-                        + String(format: ", %.1f requests per scan", result.requestsPerScan)
-                        + (result.errors > 0 ? ", \(result.errors) errors (first: \(result.firstError ?? ""))" : ""))
+            /// Every concurrency level of concurrent in-process requests.
+            func measureConcurrent(seed: UInt64) {
+                for concurrency in options.concurrency {
+                    let result = concurrent(
+                        recommender: recommender, tasks: concurrency, duration: options.duration, users: options.users, k: options.k,
+                        seed: seed &+ UInt64(concurrency))
+                    print(
+                        String(format: "   %2d concurrent: %.0f requests/s, ", concurrency, result.requestsPerSecond)
+                            + result.latency.formatted
+                            + String(format: ", %.1f requests per scan", result.requestsPerScan)
+                            + (result.errors > 0 ? ", \(result.errors) errors (first: \(result.firstError ?? ""))" : ""))
+                }
             }
+            print("b2. concurrent in-process requests (recommendations(for:), scans coalesced), writer + refresh, 1 BLAS thread")
+            measureConcurrent(seed: options.seed &+ 101)
 
             // c. over HTTP on loopback (the server refreshes itself, as `loupe serve` does).
             openblas_set_num_threads(1)
@@ -211,6 +215,8 @@ extension ServeBenchmark {
             print("c2. the same without the simulated learner: what the 2 cores serve")
             measureHTTP(seed: options.seed &+ 1_000)
             try server.stop()
+            print("b3. b2 without the simulated learner: what the pipeline alone serves on the 2 cores, without HTTP")
+            measureConcurrent(seed: options.seed &+ 2_101)
             openblas_set_num_threads(defaultThreads)
             print(
                 String(format: "   simulated learner over b and c: %d commits, mean %.1f ms each", writes.runs, writes.meanMilliseconds)

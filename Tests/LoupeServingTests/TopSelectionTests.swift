@@ -43,7 +43,7 @@ import Testing
 
     @Test(arguments: [nil, 3, 1_000] as [Int?])
     func thresholdPathMatchesTheHeap(distinct: Int?) {
-        for (count, limit, seed) in [(20_000, 1_000, 1 as UInt64), (5_000, 200, 2), (3_000, 2_900, 3), (500, 1_000, 4), (64, 64, 5)] {
+        for (count, limit, seed) in [(20_000, 1_000, 1 as UInt64), (50_003, 1_000, 6), (5_000, 200, 2), (3_000, 2_900, 3), (500, 1_000, 4), (64, 64, 5), (1_029, 64, 7)] {
             let (values, mask) = Self.scores(count: count, distinct: distinct, seed: seed)
             for mask in [nil, mask] as [[UInt8]?] {
                 let heap = Self.select(values, mask: mask, limit: limit, workspace: false)

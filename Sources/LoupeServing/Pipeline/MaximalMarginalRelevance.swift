@@ -1,29 +1,35 @@
-import CBLAS
-
 /// Diversification by maximal marginal relevance over item embeddings.
 ///
 /// With relevance scores s over a candidate set C, r(i) = (s(i) − min s) / (max s − min s)
 /// (r = 1 for all when every score is equal) and cosine similarity cos(i, j) of item
-/// embeddings, picks k items one at a time; with S the items picked so far, the next is
+/// embeddings (taken into [−1, 1]), picks k items one at a time; with S the items picked so
+/// far, the next is
 ///
 ///     argmax over i ∈ C \ S of  λ · r(i) − (1 − λ) · max over j ∈ S of cos(i, j)
 ///
 /// where the max over an empty S is 0 (so the first pick is the most relevant). Ties go to the
 /// higher score, then to the lower catalog row. λ = 1 is ranking by score alone.
+///
+/// Lazily: a candidate's penalty (its max cosine) only grows as picks are added, so a penalty
+/// computed against the first picks gives an upper bound of its value for later steps, and a
+/// candidate not compared with any pick yet is bounded by the penalty −1. Every candidate is
+/// compared with the first pick; after that, each step makes the best bound exact and compares
+/// with the new picks only the candidates whose bound could still beat the best exact value —
+/// usually a few. The result is the exhaustive algorithm's.
 enum MaximalMarginalRelevance {
     /// Positions (into `rows`) of the picked candidates, in pick order.
     /// - Parameters:
     ///   - rows: catalog rows of the candidates.
     ///   - scores: their relevance scores.
-    ///   - workspace: `gathered` holds rows.count × dimension, the others rows.count each.
+    ///   - items: the catalog's embeddings, `dimension` values per row; `inverseNorms` one per row.
+    ///   - workspace: buffers of at least rows.count entries (`gathered`: rows.count × dimension).
     static func select(
-        rows: UnsafeBufferPointer<Int32>, scores: UnsafeBufferPointer<Float>, k: Int, lambda: Float, catalog: ItemCatalog,
-        workspace: MMRWorkspace
+        rows: UnsafeBufferPointer<Int32>, scores: UnsafeBufferPointer<Float>, k: Int, lambda: Float,
+        items: UnsafeBufferPointer<Float>, inverseNorms: UnsafeBufferPointer<Float>, dimension: Int, workspace: MMRWorkspace
     ) -> [Int] {
         let count = rows.count
         let steps = min(k, count)
         guard steps > 0 else { return [] }
-        let dimension = catalog.dimension
         var low = Float.infinity
         var high = -Float.infinity
         for index in 0..<count {
@@ -31,68 +37,123 @@ enum MaximalMarginalRelevance {
             high = max(high, scores[index])
         }
         let span = high - low
-        let gathered = workspace.gathered
-        let similarities = workspace.similarities
-        let penalties = workspace.penalties
-        let picked = workspace.picked
-        // The candidates' rows are scattered over the matrix: copy each whole (a memory copy
-        // overlaps the cache misses of many rows), then scale the contiguous copy in place.
-        catalog.embeddings.withUnsafeBufferPointer { items in
-            catalog.inverseNorms.withUnsafeBufferPointer { inverseNorms in
-                let source = items.baseAddress!
-                let target = gathered.baseAddress!
-                for index in 0..<count {
-                    (target + index * dimension).update(from: source + Int(rows[index]) * dimension, count: dimension)
-                }
-                for index in 0..<count {
-                    let scale = inverseNorms[Int(rows[index])]
-                    let row = target + index * dimension
-                    for offset in 0..<dimension { row[offset] *= scale }
-                }
-            }
-        }
         let relevance = workspace.relevance
+        let penalties = workspace.penalties
+        let compared = workspace.compared
         for index in 0..<count {
             relevance[index] = span > 0 ? (scores[index] - low) / span : 1
-            penalties[index] = 0
-            picked[index] = 0
+            penalties[index] = -1
+            compared[index] = 0
         }
-        var order: [Int] = []
-        order.reserveCapacity(steps)
-        for step in 0..<steps {
+        /// The value of candidate `index` for its penalty so far: exact once it has been
+        /// compared with every pick, an upper bound before.
+        func value(_ index: Int) -> Float { lambda * relevance[index] - (1 - lambda) * penalties[index] }
+        /// Whether (value `a` of candidate `i`) ranks above (value `b` of candidate `j`).
+        func beats(_ a: Float, _ i: Int, _ b: Float, _ j: Int) -> Bool {
+            a > b || (a == b && (scores[i] > scores[j] || (scores[i] == scores[j] && rows[i] < rows[j])))
+        }
+
+        // Picks so far, as positions into `rows`, in pick order (plain memory: nothing in the
+        // loops below retains or releases).
+        let picks = workspace.picks
+        var pickCount = 0
+        // The first pick: the most relevant (every penalty is the empty max, 0).
+        var first = 0
+        for index in 1..<count where beats(lambda * relevance[index], index, lambda * relevance[first], first) { first = index }
+        compared[first] = -1
+        picks[0] = Int32(first)
+        pickCount = 1
+
+        // The candidates' rows, copied next to each other: the copies' loads (of rows scattered
+        // over the matrix) are few instructions each, so the processor overlaps many of them,
+        // and every comparison after that reads memory that is in cache.
+        let gathered = workspace.gathered.baseAddress!
+        let scales = workspace.scales
+        for index in 0..<count {
+            let row = Int(rows[index])
+            (gathered + index * dimension).update(from: items.baseAddress! + row * dimension, count: dimension)
+            scales[index] = inverseNorms[row]
+        }
+        /// Compares candidate `index` with the picks it has not met yet.
+        @inline(__always) func catchUp(_ index: Int) {
+            let vector = gathered + index * dimension
+            let scale = scales[index]
+            var penalty = penalties[index]
+            for place in Int(compared[index])..<pickCount {
+                let other = Int(picks[place])
+                let cosine = dot(vector, gathered + other * dimension, dimension) * scale * scales[other]
+                penalty = max(penalty, min(1, max(-1, cosine)))
+            }
+            penalties[index] = penalty
+            compared[index] = Int32(pickCount)
+        }
+        // Nearly every candidate's bound beats the best value of the second step: compare all of
+        // them with the first pick.
+        if steps > 1 {
+            for index in 0..<count where compared[index] >= 0 { catchUp(index) }
+        }
+        while pickCount < steps {
+            // The best bound, made exact…
             var best = -1
             var bestValue = -Float.infinity
-            for index in 0..<count where picked[index] == 0 {
-                let value = lambda * relevance[index] - (1 - lambda) * penalties[index]
-                if best < 0 || value > bestValue
-                    || (value == bestValue
-                        && (scores[index] > scores[best] || (scores[index] == scores[best] && rows[index] < rows[best])))
-                {
+            for index in 0..<count where compared[index] >= 0 {
+                let bound = value(index)
+                if best < 0 || beats(bound, index, bestValue, best) {
                     best = index
-                    bestValue = value
+                    bestValue = bound
                 }
             }
-            picked[best] = 1
-            order.append(best)
-            guard step + 1 < steps else { break }
-            // similarities = gathered (count × d) · gathered[best]
-            cblas_sgemv(
-                CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1, UnsafePointer(gathered.baseAddress),
-                Int32(dimension),
-                gathered.baseAddress! + best * dimension, 1, 0, similarities.baseAddress, 1)
-            for index in 0..<count {
-                penalties[index] = step == 0 ? similarities[index] : max(penalties[index], similarities[index])
+            catchUp(best)
+            bestValue = value(best)
+            // …then every candidate whose bound could beat it.
+            for index in 0..<count where compared[index] >= 0 && index != best {
+                guard beats(value(index), index, bestValue, best) else { continue }
+                if Int(compared[index]) < pickCount { catchUp(index) }
+                let exact = value(index)
+                if beats(exact, index, bestValue, best) {
+                    best = index
+                    bestValue = exact
+                }
             }
+            compared[best] = -1
+            picks[pickCount] = Int32(best)
+            pickCount += 1
         }
-        return order
+        return (0..<pickCount).map { Int(picks[$0]) }
+    }
+
+    /// The inner product of two rows of `count` values, eight lanes at a time.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var offset = 0
+        let a8 = UnsafeRawPointer(a)
+        let b8 = UnsafeRawPointer(b)
+        while offset + 8 <= count {
+            let x = a8.loadUnaligned(fromByteOffset: offset * 4, as: SIMD8<Float>.self)
+            let y = b8.loadUnaligned(fromByteOffset: offset * 4, as: SIMD8<Float>.self)
+            lanes += x * y
+            offset += 8
+        }
+        var sum = lanes.sum()
+        while offset < count {
+            sum += a[offset] * b[offset]
+            offset += 1
+        }
+        return sum
     }
 }
 
 /// Working memory of `MaximalMarginalRelevance.select` for up to `capacity` candidates.
 struct MMRWorkspace {
+    /// The candidates' rows, contiguous, and their inverse norms.
     let gathered: UnsafeMutableBufferPointer<Float>
-    let similarities: UnsafeMutableBufferPointer<Float>
+    let scales: UnsafeMutableBufferPointer<Float>
     let relevance: UnsafeMutableBufferPointer<Float>
+    /// Per candidate: the largest cosine with the picks it was compared with (−1: none).
     let penalties: UnsafeMutableBufferPointer<Float>
-    let picked: UnsafeMutableBufferPointer<UInt8>
+    /// Per candidate: how many of the first picks it was compared with; −1 once picked.
+    let compared: UnsafeMutableBufferPointer<Int32>
+    /// The picks in order, as positions into the candidates.
+    let picks: UnsafeMutableBufferPointer<Int32>
 }

@@ -41,27 +41,25 @@ final class RequestScratch: @unchecked Sendable {
         poolRows.initialize(repeating: 0)
         poolScores = .allocate(capacity: capacity)
         poolScores.initialize(repeating: 0)
-        let gathered = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity * dimension)
-        gathered.initialize(repeating: 0)
-        let similarities = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
-        similarities.initialize(repeating: 0)
         let relevance = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
         relevance.initialize(repeating: 0)
         let penalties = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
         penalties.initialize(repeating: 0)
-        let picked = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: capacity)
-        picked.initialize(repeating: 0)
-        mmr = MMRWorkspace(
-            gathered: gathered, similarities: similarities, relevance: relevance, penalties: penalties, picked: picked)
+        let compared = UnsafeMutableBufferPointer<Int32>.allocate(capacity: capacity)
+        compared.initialize(repeating: 0)
+        let picks = UnsafeMutableBufferPointer<Int32>.allocate(capacity: capacity)
+        picks.initialize(repeating: 0)
+        let gathered = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity * dimension)
+        gathered.initialize(repeating: 0)
+        let scales = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
+        scales.initialize(repeating: 0)
+        mmr = MMRWorkspace(gathered: gathered, scales: scales, relevance: relevance, penalties: penalties, compared: compared, picks: picks)
     }
 
     deinit {
-        for buffer in [mask, marks, mmr.picked] { buffer.deallocate() }
-        for buffer in [scores, queries, heapScores, poolScores, mmr.gathered, mmr.similarities, mmr.relevance, mmr.penalties] {
-            buffer.deallocate()
-        }
-        heapRows.deallocate()
-        poolRows.deallocate()
+        for buffer in [mask, marks] { buffer.deallocate() }
+        for buffer in [scores, queries, heapScores, poolScores, mmr.gathered, mmr.scales, mmr.relevance, mmr.penalties] { buffer.deallocate() }
+        for buffer in [heapRows, poolRows, mmr.compared, mmr.picks] { buffer.deallocate() }
         candidates.deallocate()
     }
 }

@@ -34,8 +34,12 @@ final class ScoringQueue: @unchecked Sendable {
     typealias PassObserver = @Sendable (_ requests: Int, _ queries: Int) -> Void
 
     let maximumQueries: Int
-    /// Released buffers kept for reuse; more are freed.
-    static let spareBuffers = 3
+    /// Released buffers kept for reuse; more are freed. Several batches are in flight under
+    /// load (one scanned, the ones before it still read by their requests), and a new buffer
+    /// costs a page fault per 4 KiB on first touch, so keep enough for them.
+    static let spareBuffers = 8
+    /// Buffers are sized in steps of this many rows, so that one serves batches of similar size.
+    static let rowStep = 8
     private let idleTimeout: TimeInterval
     private let condition = NSCondition()
     private var waiting: [Job] = []
@@ -81,7 +85,14 @@ final class ScoringQueue: @unchecked Sendable {
         defer { condition.unlock() }
         let buffer = scores.buffer
         buffer.holders -= 1
-        if buffer.holders == 0, spare.count < Self.spareBuffers { spare.append(buffer) }
+        guard buffer.holders == 0 else { return }
+        if spare.count < Self.spareBuffers {
+            spare.append(buffer)
+        } else if let smallest = spare.indices.min(by: { spare[$0].capacity < spare[$1].capacity }),
+            spare[smallest].capacity < buffer.capacity
+        {
+            spare[smallest] = buffer  // keep the larger: it serves every batch the smaller does
+        }
     }
 
     private func work() {
@@ -115,16 +126,18 @@ final class ScoringQueue: @unchecked Sendable {
         }
     }
 
-    /// A buffer for `rows` rows of `itemCount` scores, held by `holders` requests: a spare one,
-    /// or a new one large enough for a full batch.
+    /// A buffer for `rows` rows of `itemCount` scores, held by `holders` requests: the smallest
+    /// spare one that fits, or a new one of `rows` rounded up to a `rowStep`.
     private func takeBuffer(rows: Int, itemCount: Int, holders: Int) -> ScoreBuffer {
         condition.lock()
         defer { condition.unlock() }
+        let needed = rows * itemCount
         let buffer: ScoreBuffer
-        if let index = spare.firstIndex(where: { $0.capacity >= rows * itemCount }) {
+        if let index = spare.indices.filter({ spare[$0].capacity >= needed }).min(by: { spare[$0].capacity < spare[$1].capacity }) {
             buffer = spare.remove(at: index)
         } else {
-            buffer = ScoreBuffer(capacity: max(1, maximumQueries * itemCount))
+            let sizedRows = min(maximumQueries, (rows + Self.rowStep - 1) / Self.rowStep * Self.rowStep)
+            buffer = ScoreBuffer(capacity: max(1, max(rows, sizedRows) * itemCount))
         }
         buffer.holders = holders
         return buffer

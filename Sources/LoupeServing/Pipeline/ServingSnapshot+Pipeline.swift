@@ -187,9 +187,13 @@ extension ServingSnapshot {
         settings.reranker.rerank(
             rows: rows, scores: relevance, catalog: catalog,
             context: RerankContext(request: request, user: user.record, coldStart: coldStart))
-        let picks = MaximalMarginalRelevance.select(
-            rows: rows, scores: UnsafeBufferPointer(relevance), k: request.k, lambda: settings.lambda, catalog: catalog,
-            workspace: scratch.mmr)
+        let picks = catalog.embeddings.withUnsafeBufferPointer { items in
+            catalog.inverseNorms.withUnsafeBufferPointer { inverseNorms in
+                MaximalMarginalRelevance.select(
+                    rows: rows, scores: UnsafeBufferPointer(relevance), k: request.k, lambda: settings.lambda, items: items,
+                    inverseNorms: inverseNorms, dimension: catalog.dimension, workspace: scratch.mmr)
+            }
+        }
         let items = picks.map { index in
             let row = Int(rows[index])
             return RecommendedItem(
