@@ -6,7 +6,12 @@ import Testing
 /// Loupe against a Kafka client it did not write (kcat), and several `loupe` processes sharing
 /// one embedded log.
 @Suite struct InteroperabilityTests {
-    static func kcat(_ arguments: [String], stdin: Data? = nil) throws -> String {
+    /// Runs kcat to its end (on a thread of its own, as `LoupeProcess.run` does).
+    static func kcat(_ arguments: [String], stdin: Data? = nil) async throws -> String {
+        return try await onOwnThread { try kcatBlocking(arguments, stdin: stdin) }
+    }
+
+    private static func kcatBlocking(_ arguments: [String], stdin: Data?) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
         process.arguments = arguments
@@ -39,21 +44,21 @@ import Testing
         return (log, log[log.firstIndex(of: "--brokers")! + 1], String(prefix))
     }
 
-    @Test func loupeReadsWhatKcatProduces() throws {
+    @Test func loupeReadsWhatKcatProduces() async throws {
         let (log, brokers, prefix) = try Self.kafkaSetup()
-        try LoupeProcess.run(["topics", "apply"] + log)
-        let lines = try LoupeProcess.run(["generate", "--events", "2000", "--seed", "3", "--items", "50"]).lines
+        try await LoupeProcess.run(["topics", "apply"] + log)
+        let lines = try await LoupeProcess.run(["generate", "--events", "2000", "--seed", "3", "--items", "50"]).lines
         let interactions = try lines.map { try EventCodec.decode(Array($0.utf8)) }.filter { $0.topic == .interactions }
         #expect(interactions.count > 500)
         var input = ""
         for event in interactions {
             input += "\(event.key)\t\(String(decoding: EventCodec.encode(event), as: UTF8.self))\n"
         }
-        _ = try Self.kcat(
+        _ = try await Self.kcat(
             ["-b", brokers, "-P", "-t", prefix + "interactions", "-K", "\t", "-X", "partitioner=murmur2_random"],
             stdin: Data(input.utf8))
 
-        let tailed = try LoupeProcess.run(["tail", "--topic", "interactions", "--from-beginning", "--until-end", "--metadata"] + log).lines
+        let tailed = try await LoupeProcess.run(["tail", "--topic", "interactions", "--from-beginning", "--until-end", "--metadata"] + log).lines
         #expect(tailed.count == interactions.count)
         var received: [String: Event] = [:]
         for line in tailed {
@@ -72,14 +77,14 @@ import Testing
         #expect(received == Dictionary(uniqueKeysWithValues: interactions.map { ($0.eventId, $0) }))
     }
 
-    @Test func kcatReadsWhatLoupeProduces() throws {
+    @Test func kcatReadsWhatLoupeProduces() async throws {
         let (log, brokers, prefix) = try Self.kafkaSetup()
-        try LoupeProcess.run(["topics", "apply"] + log)
-        let generated = try LoupeProcess.run(["generate", "--events", "2000", "--seed", "4", "--items", "50"])
-        try LoupeProcess.run(["produce"] + log, stdin: generated.stdout)
+        try await LoupeProcess.run(["topics", "apply"] + log)
+        let generated = try await LoupeProcess.run(["generate", "--events", "2000", "--seed", "4", "--items", "50"])
+        try await LoupeProcess.run(["produce"] + log, stdin: generated.stdout)
         let expected = try generated.lines.map { try EventCodec.decode(Array($0.utf8)) }.filter { $0.topic == .interactions }
 
-        let output = try Self.kcat(["-b", brokers, "-C", "-t", prefix + "interactions", "-e", "-q", "-f", "%p\t%k\t%s\n"])
+        let output = try await Self.kcat(["-b", brokers, "-C", "-t", prefix + "interactions", "-e", "-q", "-f", "%p\t%k\t%s\n"])
         let rows = output.split(separator: "\n")
         #expect(rows.count == expected.count)
         var received: [String: Event] = [:]
@@ -93,13 +98,13 @@ import Testing
         #expect(received == Dictionary(uniqueKeysWithValues: expected.map { ($0.eventId, $0) }))
     }
 
-    @Test func processesShareTheEmbeddedLog() throws {
+    @Test func processesShareTheEmbeddedLog() async throws {
         let log = try LoupeProcess.isolatedLog(.embedded)
-        try LoupeProcess.run(["topics", "apply"] + log)
-        let first = try LoupeProcess.run(["generate", "--events", "3000", "--seed", "11", "--items", "100"])
+        try await LoupeProcess.run(["topics", "apply"] + log)
+        let first = try await LoupeProcess.run(["generate", "--events", "3000", "--seed", "11", "--items", "100"])
         // The second world's catalog would upsert the same item ids; leave it out so that
         // compaction of the catalog topic cannot change the count.
-        let secondLines = try LoupeProcess.run(["generate", "--events", "3000", "--seed", "12", "--items", "100"]).lines
+        let secondLines = try await LoupeProcess.run(["generate", "--events", "3000", "--seed", "12", "--items", "100"]).lines
             .filter { !$0.contains(#""type":"item_upsert""#) }
         let second = LoupeProcess.Output(status: 0, stdout: Data(secondLines.map { $0 + "\n" }.joined().utf8), stderr: "")
         let expected = first.lines.count + second.lines.count
@@ -128,16 +133,17 @@ import Testing
             try input.fileHandleForWriting.close()
         }
         for (process, _, _) in writers {
-            process.waitUntilExit()
+            await process.exited()
             #expect(process.terminationStatus == 0)
         }
-        let catalog = readerOutput.fileHandleForReading.readDataToEndOfFile()
-        reader.waitUntilExit()
+        let readerEnd = readerOutput.fileHandleForReading
+        let catalog = try await onOwnThread { readerEnd.readDataToEndOfFile() }
+        await reader.exited()
         #expect(String(decoding: catalog, as: UTF8.self).split(separator: "\n").count == 100)
 
         var total = 0
         for topic in Topic.allCases {
-            total += try LoupeProcess.run(["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"] + log).lines.count
+            total += try await LoupeProcess.run(["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"] + log).lines.count
         }
         #expect(total == expected)
     }

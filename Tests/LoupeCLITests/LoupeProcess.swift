@@ -56,8 +56,15 @@ struct LoupeProcess {
         }
     }
 
+    /// Runs `loupe` with `arguments` to its end. The wait happens on a thread of its own, not on
+    /// one of Swift's cooperative threads (two on a 2-core machine), so that tests running
+    /// processes do not starve the other suites' tasks.
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data? = nil, expectSuccess: Bool = true) throws -> Output {
+    static func run(_ arguments: [String], stdin: Data? = nil, expectSuccess: Bool = true) async throws -> Output {
+        try await onOwnThread { try runBlocking(arguments, stdin: stdin, expectSuccess: expectSuccess) }
+    }
+
+    private static func runBlocking(_ arguments: [String], stdin: Data?, expectSuccess: Bool) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -83,6 +90,20 @@ struct LoupeProcess {
             throw TestSetupError("loupe \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
         return result
+    }
+}
+
+/// Runs blocking `work` on a new thread and waits for it without holding a cooperative thread.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+extension Process {
+    /// `waitUntilExit` without holding a cooperative thread.
+    func exited() async {
+        _ = try? await onOwnThread { self.waitUntilExit() }
     }
 }
 

@@ -37,10 +37,10 @@ import Testing
     }
 
     @Test(arguments: LoupeProcess.Backend.allCases)
-    func exactlyTheValidLinesReachTheirTopics(backend: LoupeProcess.Backend) throws {
+    func exactlyTheValidLinesReachTheirTopics(backend: LoupeProcess.Backend) async throws {
         let log = try LoupeProcess.isolatedLog(backend)
-        try LoupeProcess.run(["topics", "apply"] + log)
-        let generated = try LoupeProcess.run(["generate", "--events", "9000", "--seed", "7", "--users", "300", "--items", "200"]).lines
+        try await LoupeProcess.run(["topics", "apply"] + log)
+        let generated = try await LoupeProcess.run(["generate", "--events", "9000", "--seed", "7", "--users", "300", "--items", "200"]).lines
         #expect(generated.count == 9000)
 
         var input = Data()
@@ -63,12 +63,12 @@ import Testing
         let file = NSTemporaryDirectory() + "loupe-bad-\(UUID().uuidString).jsonl"
         try input.write(to: URL(fileURLWithPath: file))
 
-        let produced = try LoupeProcess.run(["produce", "--file", file] + log)
+        let produced = try await LoupeProcess.run(["produce", "--file", file] + log)
         #expect(produced.stderr.contains("9000 accepted, 1000 rejected"), "\(produced.stderr)")
 
         var seen: [String: Event] = [:]
         for topic in Topic.allCases where topic != .deadLetter {
-            let lines = try LoupeProcess.run(["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"] + log).lines
+            let lines = try await LoupeProcess.run(["tail", "--topic", topic.rawValue, "--from-beginning", "--until-end"] + log).lines
             for line in lines {
                 let event = try EventCodec.decode(Array(line.utf8), topic: topic)
                 #expect(seen[event.eventId] == nil, "event \(event.eventId) was delivered twice")
@@ -78,7 +78,7 @@ import Testing
         #expect(seen.count == expectedEvents.count)
         #expect(seen == expectedEvents)
 
-        let deadLetters = try LoupeProcess.run(["tail", "--topic", "dead-letter", "--from-beginning", "--until-end"] + log).lines
+        let deadLetters = try await LoupeProcess.run(["tail", "--topic", "dead-letter", "--from-beginning", "--until-end"] + log).lines
         var rejected: [Int: String] = [:]
         for line in deadLetters {
             guard case .deadLetter(let record) = try EventCodec.decode(Array(line.utf8)) else {

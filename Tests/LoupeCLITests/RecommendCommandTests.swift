@@ -80,10 +80,10 @@ import Testing
         return Line(userId: user, items: parsed, modelVersion: model)
     }
 
-    @Test func allUsersGetTheRecommendersLists() throws {
+    @Test func allUsersGetTheRecommendersLists() async throws {
         let (directory, store) = try Self.makeStore()
         let out = URL(fileURLWithPath: directory).deletingLastPathComponent().appendingPathComponent("all.jsonl").path
-        let run = try LoupeProcess.run(["recommend", "--all", "--out", out, "--k", "4", "--data", directory, "--chunk-size", "7"])
+        let run = try await LoupeProcess.run(["recommend", "--all", "--out", out, "--k", "4", "--data", directory, "--chunk-size", "7"])
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.contains("recommend: 26 users, k 4"), "summary line: \(run.stderr)")
         let text = try String(contentsOfFile: out, encoding: .utf8)
@@ -109,7 +109,7 @@ import Testing
         // The batch strategy gives the same lists; scores agree to rounding (sgemm and sgemv
         // sum in different orders).
         let batchOut = out + ".batch"
-        try LoupeProcess.run(["recommend", "--all", "--out", batchOut, "--k", "4", "--data", directory, "--strategy", "batch"])
+        try await LoupeProcess.run(["recommend", "--all", "--out", batchOut, "--k", "4", "--data", directory, "--strategy", "batch"])
         let batch = try String(contentsOfFile: batchOut, encoding: .utf8).split(separator: "\n").map { try Self.parse(String($0)) }
         #expect(batch.map(\.userId) == lines.map(\.userId))
         for (single, batched) in zip(lines, batch) {
@@ -118,43 +118,43 @@ import Testing
         }
     }
 
-    @Test func usersFromAFileInFileOrder() throws {
+    @Test func usersFromAFileInFileOrder() async throws {
         let (directory, _) = try Self.makeStore()
         let base = URL(fileURLWithPath: directory).deletingLastPathComponent()
         let ids = base.appendingPathComponent("ids.txt").path
         try "user-07\n\n  user-02 \r\nnobody\n".write(toFile: ids, atomically: true, encoding: .utf8)
         let out = base.appendingPathComponent("some.jsonl").path
-        try LoupeProcess.run(["recommend", "--users", ids, "--out", out, "--data", directory])
+        try await LoupeProcess.run(["recommend", "--users", ids, "--out", out, "--data", directory])
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { try Self.parse(String($0)) }
         #expect(lines.map(\.userId) == ["user-07", "user-02", "nobody"])
         #expect(lines.allSatisfy { $0.items.count == InferenceSettings().numRecommendations })
         #expect(lines[2].items.allSatisfy { $0.reason == "popular" }, "an unknown user gets popular items")
     }
 
-    @Test func failuresAreExplainedAndLeaveNoFile() throws {
+    @Test func failuresAreExplainedAndLeaveNoFile() async throws {
         let base = NSTemporaryDirectory() + "loupe-recommend-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let out = base + "/out.jsonl"
 
-        let noStore = try LoupeProcess.run(["recommend", "--all", "--out", out, "--data", base + "/none"], expectSuccess: false)
+        let noStore = try await LoupeProcess.run(["recommend", "--all", "--out", out, "--data", base + "/none"], expectSuccess: false)
         #expect(noStore.status != 0)
         #expect(noStore.stderr.contains("no state store"), "\(noStore.stderr)")
 
         let empty = base + "/empty"
         _ = try StateStore(directory: empty)
-        let nothing = try LoupeProcess.run(["recommend", "--all", "--out", out, "--data", empty], expectSuccess: false)
+        let nothing = try await LoupeProcess.run(["recommend", "--all", "--out", out, "--data", empty], expectSuccess: false)
         #expect(nothing.status != 0)
         #expect(nothing.stderr.contains("nothing to recommend"), "\(nothing.stderr)")
 
         let (directory, _) = try Self.makeStore()
-        let unwritable = try LoupeProcess.run(
+        let unwritable = try await LoupeProcess.run(
             ["recommend", "--all", "--out", base + "/missing-dir/out.jsonl", "--data", directory], expectSuccess: false)
         #expect(unwritable.status != 0)
         #expect(unwritable.stderr.contains("cannot write"), "\(unwritable.stderr)")
 
-        let both = try LoupeProcess.run(["recommend", "--all", "--users", "x", "--out", out], expectSuccess: false)
+        let both = try await LoupeProcess.run(["recommend", "--all", "--users", "x", "--out", out], expectSuccess: false)
         #expect(both.stderr.contains("exactly one of --all and --users"))
-        let tooMany = try LoupeProcess.run(["recommend", "--all", "--out", out, "--k", "1000", "--data", directory], expectSuccess: false)
+        let tooMany = try await LoupeProcess.run(["recommend", "--all", "--out", out, "--k", "1000", "--data", directory], expectSuccess: false)
         #expect(tooMany.stderr.contains("max_recommendations"))
 
         #expect(try FileManager.default.contentsOfDirectory(atPath: base).filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".tmp") }.isEmpty)

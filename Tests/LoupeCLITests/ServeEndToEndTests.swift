@@ -76,10 +76,10 @@ import Testing
         try yaml.write(toFile: config, atomically: true, encoding: .utf8)
         log += ["--config", config]
 
-        try LoupeProcess.run(["topics", "apply"] + log)
-        let generated = try LoupeProcess.run(["generate", "--events", "20000", "--seed", "31", "--users", "300", "--items", "200"])
-        try LoupeProcess.run(["produce"] + log, stdin: generated.stdout)
-        try LoupeProcess.run(["learn", "--until-end"] + log)
+        try await LoupeProcess.run(["topics", "apply"] + log)
+        let generated = try await LoupeProcess.run(["generate", "--events", "20000", "--seed", "31", "--users", "300", "--items", "200"])
+        try await LoupeProcess.run(["produce"] + log, stdin: generated.stdout)
+        try await LoupeProcess.run(["learn", "--until-end"] + log)
 
         let token = "e2e-\(UUID().uuidString)"
         let port = try Self.freePort()
@@ -144,10 +144,10 @@ import Testing
         #expect(Set(Self.items(cachedAfter)).isDisjoint(with: bought))
 
         server.terminate()
-        server.waitUntilExit()
+        await server.exited()
         #expect(server.terminationStatus == 0, "SIGTERM stops the service cleanly")
         learner.terminate()
-        learner.waitUntilExit()
+        await learner.exited()
         #expect(learner.terminationStatus == 0)
     }
 }

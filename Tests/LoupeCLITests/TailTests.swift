@@ -6,21 +6,21 @@ import Testing
 /// the end as it was at start, `--since` seeks by time.
 @Suite struct TailTests {
     @Test(arguments: LoupeProcess.Backend.allCases)
-    func groupResumesFromItsCommittedPosition(backend: LoupeProcess.Backend) throws {
+    func groupResumesFromItsCommittedPosition(backend: LoupeProcess.Backend) async throws {
         let log = try LoupeProcess.isolatedLog(backend)
-        try LoupeProcess.run(["topics", "apply"] + log)
-        let generated = try LoupeProcess.run(["generate", "--events", "1500", "--seed", "21", "--items", "100"]).lines
+        try await LoupeProcess.run(["topics", "apply"] + log)
+        let generated = try await LoupeProcess.run(["generate", "--events", "1500", "--seed", "21", "--items", "100"]).lines
         let feedback = generated.filter { (try? EventCodec.decode(Array($0.utf8)).topic) == .feedback }
         #expect(feedback.count > 20)
         let half = generated.count / 2
-        try LoupeProcess.run(["produce"] + log, stdin: Data(generated[..<half].joined(separator: "\n").utf8))
+        try await LoupeProcess.run(["produce"] + log, stdin: Data(generated[..<half].joined(separator: "\n").utf8))
 
         let tail = ["tail", "--topic", "feedback", "--group", "readers", "--from-beginning", "--until-end"] + log
-        let first = try LoupeProcess.run(tail).lines
-        #expect(try LoupeProcess.run(tail).lines.isEmpty, "a second run of the group has nothing new")
+        let first = try await LoupeProcess.run(tail).lines
+        #expect(try await LoupeProcess.run(tail).lines.isEmpty, "a second run of the group has nothing new")
 
-        try LoupeProcess.run(["produce"] + log, stdin: Data(generated[half...].joined(separator: "\n").utf8))
-        let second = try LoupeProcess.run(tail).lines
+        try await LoupeProcess.run(["produce"] + log, stdin: Data(generated[half...].joined(separator: "\n").utf8))
+        let second = try await LoupeProcess.run(tail).lines
         let eventIds = try (first + second).map { try EventCodec.decode(Array($0.utf8)).eventId }
         let expected = try feedback.map { try EventCodec.decode(Array($0.utf8)).eventId }
         #expect(!first.isEmpty && !second.isEmpty)
@@ -29,27 +29,27 @@ import Testing
     }
 
     @Test(arguments: LoupeProcess.Backend.allCases)
-    func sinceSeeksByTimestamp(backend: LoupeProcess.Backend) throws {
+    func sinceSeeksByTimestamp(backend: LoupeProcess.Backend) async throws {
         let log = try LoupeProcess.isolatedLog(backend)
-        try LoupeProcess.run(["topics", "apply"] + log)
-        let generated = try LoupeProcess.run(["generate", "--events", "1500", "--seed", "22", "--items", "100"])
-        try LoupeProcess.run(["produce"] + log, stdin: generated.stdout)
+        try await LoupeProcess.run(["topics", "apply"] + log)
+        let generated = try await LoupeProcess.run(["generate", "--events", "1500", "--seed", "22", "--items", "100"])
+        try await LoupeProcess.run(["produce"] + log, stdin: generated.stdout)
         let sessions = try generated.lines.map { try EventCodec.decode(Array($0.utf8)) }.filter { $0.topic == .sessions }
         let cut = sessions[sessions.count / 2].timestamp
-        let tailed = try LoupeProcess.run(["tail", "--topic", "sessions", "--since", String(cut), "--until-end"] + log).lines
+        let tailed = try await LoupeProcess.run(["tail", "--topic", "sessions", "--since", String(cut), "--until-end"] + log).lines
         let timestamps = try tailed.map { try EventCodec.decode(Array($0.utf8)).timestamp }
         #expect(timestamps.count == sessions.filter { $0.timestamp >= cut }.count)
         #expect(timestamps.allSatisfy { $0 >= cut })
     }
 
-    @Test func badOptionsAreExplained() throws {
-        let both = try LoupeProcess.run(["tail", "--topic", "x", "--from-beginning", "--since", "0"], expectSuccess: false)
+    @Test func badOptionsAreExplained() async throws {
+        let both = try await LoupeProcess.run(["tail", "--topic", "x", "--from-beginning", "--since", "0"], expectSuccess: false)
         #expect(both.status != 0)
         #expect(both.stderr.contains("exclude each other"))
-        let badTime = try LoupeProcess.run(["tail", "--topic", "x", "--since", "yesterday"], expectSuccess: false)
+        let badTime = try await LoupeProcess.run(["tail", "--topic", "x", "--since", "yesterday"], expectSuccess: false)
         #expect(badTime.stderr.contains("ISO-8601"))
         let log = try LoupeProcess.isolatedLog(.embedded)
-        let missing = try LoupeProcess.run(["tail", "--topic", "no-such-topic", "--until-end"] + log, expectSuccess: false)
+        let missing = try await LoupeProcess.run(["tail", "--topic", "no-such-topic", "--until-end"] + log, expectSuccess: false)
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no-such-topic"))
     }
