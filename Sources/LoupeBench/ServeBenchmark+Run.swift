@@ -193,11 +193,12 @@ extension ServeBenchmark {
                 let highest = options.concurrency.max()
                 for concurrency in options.concurrency {
                     let result = load(
-                        port: port, workers: concurrency, duration: options.duration, users: options.users, k: options.k,
-                        seed: seed &+ UInt64(concurrency))
+                        port: port, recommender: recommender, workers: concurrency, duration: options.duration,
+                        users: options.users, k: options.k, seed: seed &+ UInt64(concurrency))
                     print(
                         String(format: "   concurrency %2d: %.0f requests/s, ", concurrency, result.requestsPerSecond)
                             + result.latency.formatted
+                            + String(format: ", %.1f requests per scan", result.requestsPerScan)
                             + (result.errors > 0 ? ", \(result.errors) errors (first: \(result.firstError ?? ""))" : ""))
                     if concurrency == 1 {
                         print("     target p99 ≤ 10 ms for single requests: \(result.latency.p99 <= 10 ? "met" : "not met")")

@@ -145,6 +145,8 @@ public enum ServeBenchmark {
         public var concurrency: Int
         public var latency: LatencySummary
         public var requestsPerSecond: Double
+        /// Mean requests coalesced into one scan of the item matrix.
+        public var requestsPerScan: Double
         public var errors: Int
         public var firstError: String?
     }
@@ -164,13 +166,8 @@ public enum ServeBenchmark {
         recommender: Recommender, tasks: Int, duration: Duration, users: Int, k: Int, seed: UInt64
     ) -> ConcurrentResult {
         let tally = ConcurrentTally()
-        recommender.observeScoringPasses { requests, _ in
-            tally.scans.withLock {
-                $0.passes += 1
-                $0.requests += requests
-            }
-        }
-        defer { recommender.observeScoringPasses(nil) }
+        let scans = ScanCount(recommender)
+        defer { scans.stop() }
         let start = monotonicNanoseconds()
         let deadline = start + UInt64(duration.seconds * 1e9)
         let done = DispatchSemaphore(value: 0)
@@ -207,24 +204,47 @@ public enum ServeBenchmark {
         }
         done.wait()
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
-        let (passes, coalesced) = tally.scans.withLock { ($0.passes, $0.requests) }
         return tally.results.withLock {
             ConcurrentResult(
                 latency: LatencySummary(nanoseconds: $0.samples), requestsPerSecond: Double($0.samples.count) / elapsed,
-                requestsPerScan: passes == 0 ? 0 : Double(coalesced) / Double(passes), errors: $0.errors,
-                firstError: $0.firstError)
+                requestsPerScan: scans.requestsPerScan, errors: $0.errors, firstError: $0.firstError)
+        }
+    }
+
+    /// Counts the recommender's coalesced scans from creation until `stop`.
+    private final class ScanCount: Sendable {
+        private let recommender: Recommender
+        private let counts = Mutex<(passes: Int, requests: Int)>((0, 0))
+
+        init(_ recommender: Recommender) {
+            self.recommender = recommender
+            recommender.observeScoringPasses { [self] requests, _ in
+                counts.withLock {
+                    $0.passes += 1
+                    $0.requests += requests
+                }
+            }
+        }
+
+        func stop() { recommender.observeScoringPasses(nil) }
+
+        var requestsPerScan: Double {
+            counts.withLock { $0.passes == 0 ? 0 : Double($0.requests) / Double($0.passes) }
         }
     }
 
     private final class ConcurrentTally: Sendable {
-        let scans = Mutex<(passes: Int, requests: Int)>((0, 0))
         let results = Mutex<(samples: [UInt64], errors: Int, firstError: String?)>(([], 0, nil))
     }
 
     /// `workers` threads, each on its own connection, requesting random users' recommendations
     /// for `duration`.
-    static func load(port: Int, workers: Int, duration: Duration, users: Int, k: Int, seed: UInt64) -> LoadResult {
+    static func load(
+        port: Int, recommender: Recommender, workers: Int, duration: Duration, users: Int, k: Int, seed: UInt64
+    ) -> LoadResult {
         let tally = ConcurrentTally()
+        let scans = ScanCount(recommender)
+        defer { scans.stop() }
         let deadline = monotonicNanoseconds() + UInt64(duration.seconds * 1e9)
         let start = monotonicNanoseconds()
         // One thread per connection: `concurrentPerform` would run only as many at once as there
@@ -273,7 +293,8 @@ public enum ServeBenchmark {
         return tally.results.withLock {
             LoadResult(
                 concurrency: workers, latency: LatencySummary(nanoseconds: $0.samples),
-                requestsPerSecond: Double($0.samples.count) / elapsed, errors: $0.errors, firstError: $0.firstError)
+                requestsPerSecond: Double($0.samples.count) / elapsed, requestsPerScan: scans.requestsPerScan,
+                errors: $0.errors, firstError: $0.firstError)
         }
     }
 
