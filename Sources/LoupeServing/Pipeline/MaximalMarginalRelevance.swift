@@ -56,13 +56,13 @@ enum MaximalMarginalRelevance {
         // Picks so far, as positions into `rows`, in pick order (plain memory: nothing in the
         // loops below retains or releases).
         let picks = workspace.picks
-        var pickCount = 0
         // The first pick: the most relevant (every penalty is the empty max, 0).
         var first = 0
         for index in 1..<count where beats(lambda * relevance[index], index, lambda * relevance[first], first) { first = index }
+        guard steps > 1 else { return [first] }
         compared[first] = -1
         picks[0] = Int32(first)
-        pickCount = 1
+        var pickCount = 1
 
         // The candidates' rows, copied next to each other: the copies' loads (of rows scattered
         // over the matrix) are few instructions each, so the processor overlaps many of them,
@@ -89,9 +89,7 @@ enum MaximalMarginalRelevance {
         }
         // Nearly every candidate's bound beats the best value of the second step: compare all of
         // them with the first pick.
-        if steps > 1 {
-            for index in 0..<count where compared[index] >= 0 { catchUp(index) }
-        }
+        for index in 0..<count where compared[index] >= 0 { catchUp(index) }
         while pickCount < steps {
             // The best bound, made exact…
             var best = -1
@@ -108,7 +106,7 @@ enum MaximalMarginalRelevance {
             // …then every candidate whose bound could beat it.
             for index in 0..<count where compared[index] >= 0 && index != best {
                 guard beats(value(index), index, bestValue, best) else { continue }
-                if Int(compared[index]) < pickCount { catchUp(index) }
+                catchUp(index)
                 let exact = value(index)
                 if beats(exact, index, bestValue, best) {
                     best = index

@@ -133,7 +133,9 @@ final class ScoringQueue: @unchecked Sendable {
         defer { condition.unlock() }
         let needed = rows * itemCount
         let buffer: ScoreBuffer
-        if let index = spare.indices.filter({ spare[$0].capacity >= needed }).min(by: { spare[$0].capacity < spare[$1].capacity }) {
+        if let index = spare.indices.lazy.filter({ self.spare[$0].capacity >= needed })
+            .min(by: { self.spare[$0].capacity < self.spare[$1].capacity })
+        {
             buffer = spare.remove(at: index)
         } else {
             let sizedRows = min(maximumQueries, (rows + Self.rowStep - 1) / Self.rowStep * Self.rowStep)
