@@ -77,14 +77,17 @@ extension ServeBenchmark {
                     }
                 }
             }
+            let itemsByDimension = matrix.values.withUnsafeBufferPointer {
+                ItemScoring.transposed($0, count: matrix.rowCount, dimension: dimension)
+            }
             let topK = try TopKBenchmark.run(
-                items: matrix.values, count: matrix.rowCount, dimension: dimension, queries: queries,
+                items: matrix.values, itemsByDimension: itemsByDimension, count: matrix.rowCount, dimension: dimension, queries: queries,
                 ks: [options.k, inference.candidatePoolSize], python: options.python, script: options.faissScript)
             print("a. exact top-k of single queries over \(matrix.rowCount) items (\(options.topKQueries) queries; ours and baseline with 1 OpenBLAS thread)")
             print("   \(topK.faissNote)")
             for row in topK.rows {
                 print("   k = \(row.k)")
-                print("     ours (sgemv + TopSelection)       \(row.ours.formatted)")
+                print("     ours (ItemScoring + TopSelection) \(row.ours.formatted)")
                 print("     ours, heap selection only         \(row.oursHeap.formatted)")
                 print("     ours, OpenBLAS default threads    \(row.oursAllThreads.formatted)")
                 print("     baseline (sgemv + full sort)      \(row.baseline.formatted)")
@@ -102,7 +105,7 @@ extension ServeBenchmark {
 
             openblas_set_num_threads(1)
             let batched = TopKBenchmark.batchedScoring(
-                items: matrix.values, count: matrix.rowCount, dimension: dimension, queries: queries,
+                itemsByDimension: itemsByDimension, count: matrix.rowCount, dimension: dimension, queries: queries,
                 batchSizes: [1, 2, 4, 8, 16, 32, 64], rounds: max(10, options.topKQueries / 50))
             openblas_set_num_threads(defaultThreads)
             print("a2. the scan for a batch of queries at once (ItemScoring, as coalesced requests run it; 1 OpenBLAS thread)")

@@ -3,8 +3,9 @@ import Foundation
 import LoupeServing
 
 /// Exact inner-product top-k of single queries over an item matrix, three ways on the same data:
-/// the serving path (`cblas_sgemv`, then `TopSelection`), a plain baseline (`cblas_sgemv`, then a
-/// full sort of all scores), and FAISS `IndexFlatIP` (ops/bench/faiss_topk.py in a Python
+/// the serving path (`ItemScoring`'s `cblas_sgemv` over the transposed matrix, then
+/// `TopSelection`), a plain baseline (`cblas_sgemv` over the item rows, then a full sort of all
+/// scores), and FAISS `IndexFlatIP` (ops/bench/faiss_topk.py in a Python
 /// subprocess) when the interpreter has `faiss`.
 public enum TopKBenchmark {
     public struct Row: Sendable {
@@ -26,11 +27,12 @@ public enum TopKBenchmark {
     }
 
     /// - Parameters:
-    ///   - items: `count × dimension`, row-major.
+    ///   - items: `count × dimension`, row-major; `itemsByDimension` its transpose.
     ///   - queries: `queryCount × dimension`, row-major.
     ///   - python: the interpreter for the FAISS script; `script` its path.
     public static func run(
-        items: [Float], count: Int, dimension: Int, queries: [Float], ks: [Int], python: String, script: String
+        items: [Float], itemsByDimension: [Float], count: Int, dimension: Int, queries: [Float], ks: [Int], python: String,
+        script: String
     ) throws -> Result {
         let queryCount = queries.count / dimension
         var rows: [Row] = []
@@ -50,6 +52,15 @@ public enum TopKBenchmark {
         var order = [Int32](repeating: 0, count: count)
 
         func score(_ query: Int) {
+            itemsByDimension.withUnsafeBufferPointer { items in
+                queries.withUnsafeBufferPointer { queries in
+                    ItemScoring.score(
+                        itemsByDimension: items.baseAddress!, itemCount: count, dimension: dimension,
+                        queries: queries.baseAddress! + query * dimension, queryCount: 1, into: scores.baseAddress!, stride: count)
+                }
+            }
+        }
+        func baselineScore(_ query: Int) {
             items.withUnsafeBufferPointer { items in
                 queries.withUnsafeBufferPointer { queries in
                     cblas_sgemv(
@@ -91,7 +102,7 @@ public enum TopKBenchmark {
             }
             ourTopSets[k] = sets
             let baseline = measure { query in
-                score(query)
+                baselineScore(query)
                 for row in 0..<count { order[row] = Int32(row) }
                 let values = UnsafeBufferPointer(scores)
                 order.sort { values[Int($0)] != values[Int($1)] ? values[Int($0)] > values[Int($1)] : $0 < $1 }
@@ -202,7 +213,7 @@ extension TopKBenchmark {
     /// Scores `batch` of the queries at a time (cycling through them) against all items, for
     /// each batch size, `rounds` times each, on the calling thread (set the BLAS threads first).
     public static func batchedScoring(
-        items: [Float], count: Int, dimension: Int, queries: [Float], batchSizes: [Int], rounds: Int
+        itemsByDimension: [Float], count: Int, dimension: Int, queries: [Float], batchSizes: [Int], rounds: Int
     ) -> [BatchRow] {
         let queryCount = queries.count / dimension
         let largest = batchSizes.max() ?? 1
@@ -225,10 +236,10 @@ extension TopKBenchmark {
                     }
                 }
                 let start = monotonicNanoseconds()
-                items.withUnsafeBufferPointer { items in
+                itemsByDimension.withUnsafeBufferPointer { items in
                     ItemScoring.score(
-                        items: items.baseAddress!, itemCount: count, dimension: dimension, queries: gathered, queryCount: batch,
-                        into: scores, stride: count)
+                        itemsByDimension: items.baseAddress!, itemCount: count, dimension: dimension, queries: gathered,
+                        queryCount: batch, into: scores, stride: count)
                 }
                 if round >= 0 { samples.append(monotonicNanoseconds() - start) }
             }

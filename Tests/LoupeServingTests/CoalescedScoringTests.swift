@@ -14,7 +14,7 @@ import Testing
         (0..<rows * columns).map { Float(((($0 + seed) * 7919) % 17) - 8) }
     }
 
-    @Test(arguments: [1, 2, 3, 5, 64])
+    @Test(arguments: [1, 2, 3, 4, 5, 8, 64])
     func scoresEqualPlainInnerProducts(queryCount: Int) {
         let dimension = 24
         // Not a multiple of the block, so the last block is partial.
@@ -24,12 +24,18 @@ import Testing
         // Rows of the output a little longer than the catalog, as a strided layout allows.
         let stride = itemCount + 3
         var scores = [Float](repeating: .nan, count: queryCount * stride)
-        items.withUnsafeBufferPointer { items in
+        let byDimension = items.withUnsafeBufferPointer { ItemScoring.transposed($0, count: itemCount, dimension: dimension) }
+        for row in 0..<itemCount {
+            for offset in 0..<dimension where byDimension[offset * itemCount + row] != items[row * dimension + offset] {
+                Issue.record("transposed: row \(row), offset \(offset)")
+            }
+        }
+        byDimension.withUnsafeBufferPointer { items in
             queries.withUnsafeBufferPointer { queries in
                 scores.withUnsafeMutableBufferPointer { scores in
                     ItemScoring.score(
-                        items: items.baseAddress!, itemCount: itemCount, dimension: dimension, queries: queries.baseAddress!,
-                        queryCount: queryCount, into: scores.baseAddress!, stride: stride)
+                        itemsByDimension: items.baseAddress!, itemCount: itemCount, dimension: dimension,
+                        queries: queries.baseAddress!, queryCount: queryCount, into: scores.baseAddress!, stride: stride)
                 }
             }
         }

@@ -12,6 +12,9 @@ public struct ItemCatalog: Sendable {
     public let dimension: Int
     /// `count × dimension` Float32, row-major, contiguous (for BLAS).
     public let embeddings: [Float]
+    /// The same values transposed, `dimension × count` row-major: the layout of the retrieval
+    /// scan (`ItemScoring`). A second copy of the matrix, for a faster scan.
+    public let embeddingsByDimension: [Float]
     /// 1 / ‖row‖ (0 for a zero row), for cosine similarity.
     public let inverseNorms: [Float]
     /// Price per row; NaN when unknown.
@@ -68,6 +71,9 @@ public struct ItemCatalog: Sendable {
         ids = matrix.ids
         self.dimension = dimension
         embeddings = matrix.values
+        embeddingsByDimension = matrix.values.withUnsafeBufferPointer {
+            ItemScoring.transposed($0, count: count, dimension: dimension)
+        }
         self.inverseNorms = inverseNorms
         self.prices = prices
         self.styles = styles

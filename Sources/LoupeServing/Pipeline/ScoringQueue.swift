@@ -102,15 +102,18 @@ final class ScoringQueue: @unchecked Sendable {
             let catalog = snapshot.catalog
             let dimension = catalog.dimension
             let queryCount = batch.reduce(0) { $0 + $1.queryCount }
+            // Zero rows up to the count the matrix product costs anyway; their scores go unread.
+            let scoredCount = ItemScoring.paddedQueryCount(queryCount)
             queries.removeAll(keepingCapacity: true)
             for job in batch { queries.append(contentsOf: UnsafeBufferPointer(start: job.queries, count: job.queryCount * dimension)) }
-            let buffer = takeBuffer(rows: queryCount, itemCount: catalog.count, holders: batch.count)
+            queries.append(contentsOf: repeatElement(0, count: (scoredCount - queryCount) * dimension))
+            let buffer = takeBuffer(rows: scoredCount, itemCount: catalog.count, holders: batch.count)
             if catalog.count > 0 {
-                catalog.embeddings.withUnsafeBufferPointer { items in
+                catalog.embeddingsByDimension.withUnsafeBufferPointer { items in
                     queries.withUnsafeBufferPointer { queries in
                         ItemScoring.score(
-                            items: items.baseAddress!, itemCount: catalog.count, dimension: dimension,
-                            queries: queries.baseAddress!, queryCount: queryCount, into: buffer.values, stride: catalog.count)
+                            itemsByDimension: items.baseAddress!, itemCount: catalog.count, dimension: dimension,
+                            queries: queries.baseAddress!, queryCount: scoredCount, into: buffer.values, stride: catalog.count)
                     }
                 }
             }

@@ -1,4 +1,3 @@
-import CBLAS
 import LoupeStore
 
 /// What the pipeline reads of one user inside the snapshot's transaction.
@@ -85,9 +84,9 @@ extension ServingSnapshot {
         precondition((0...2).contains(queryCount), "a request has at most two query rows")
         let count = catalog.count
         guard count > 0, queryCount > 0 else { return }
-        catalog.embeddings.withUnsafeBufferPointer { items in
+        catalog.embeddingsByDimension.withUnsafeBufferPointer { items in
             ItemScoring.score(
-                items: items.baseAddress!, itemCount: count, dimension: catalog.dimension,
+                itemsByDimension: items.baseAddress!, itemCount: count, dimension: catalog.dimension,
                 queries: UnsafePointer(scratch.queries.baseAddress!), queryCount: queryCount,
                 into: scratch.scores.baseAddress!, stride: count)
         }
@@ -208,10 +207,12 @@ extension ServingSnapshot {
         let count = catalog.count
         let dimension = catalog.dimension
         let scores = scratch.scores
-        catalog.embeddings.withUnsafeBufferPointer { items in
-            cblas_sgemv(
-                CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1, items.baseAddress, Int32(dimension),
-                items.baseAddress! + query * dimension, 1, 0, scores.baseAddress, 1)
+        catalog.embeddings.withUnsafeBufferPointer { rows in
+            catalog.embeddingsByDimension.withUnsafeBufferPointer { items in
+                ItemScoring.score(
+                    itemsByDimension: items.baseAddress!, itemCount: count, dimension: dimension,
+                    queries: rows.baseAddress! + query * dimension, queryCount: 1, into: scores.baseAddress!, stride: count)
+            }
         }
         catalog.inverseNorms.withUnsafeBufferPointer { inverseNorms in
             let queryScale = inverseNorms[query]
