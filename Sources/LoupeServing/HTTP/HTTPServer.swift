@@ -30,7 +30,7 @@ public struct HTTPServer: Sendable {
     public init(
         service: any RecommendationService, log: any EventLog, settings: HTTPSettings,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), refresh: (@Sendable () throws -> Void)? = nil,
-        logger: Logger = Logger(label: "loupe.serve")
+        logger: Logger = .service(label: "loupe.serve")
     ) throws {
         self.settings = settings
         self.service = service
