@@ -50,7 +50,7 @@ public struct ItemCatalog: Sendable {
         // Both tables are in key order, so one merge pass joins them.
         var row = 0
         try snapshot.forEachItem { id, record in
-            while row < count, matrix.ids[row].utf8.lexicographicallyPrecedes(id.utf8) { row += 1 }
+            while row < count, KeyOrder.precedes(matrix.ids[row], id) { row += 1 }
             guard row < count, matrix.ids[row] == id else { return }
             prices[row] = record.price
             styles[row] = Int8(record.styleIndex ?? -1)
