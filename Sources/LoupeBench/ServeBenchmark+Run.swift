@@ -188,14 +188,14 @@ extension ServeBenchmark {
             let server = try InProcessServer(
                 recommender: recommender, inference: inference, logDirectory: directory + "/log", port: port)
             print(
-                "c. HTTP on 127.0.0.1:\(port), writer + refresh; in-process server and one client thread per connection on the same cores, keep-alive, 1 BLAS thread"
+                "c. HTTP on 127.0.0.1:\(port), writer + refresh; in-process server and one client thread polling all connections, on the same cores, keep-alive, 1 BLAS thread"
             )
             /// Every concurrency level against the server; the latency target is read for single
             /// requests (one connection), the throughput target at the highest concurrency.
-            func measureHTTP(seed: UInt64) {
+            func measureHTTP(seed: UInt64) throws {
                 let highest = options.concurrency.max()
                 for concurrency in options.concurrency {
-                    let result = load(
+                    let result = try load(
                         port: port, recommender: recommender, workers: concurrency, duration: options.duration,
                         users: options.users, k: options.k, seed: seed &+ UInt64(concurrency))
                     print(
@@ -214,10 +214,10 @@ extension ServeBenchmark {
                     }
                 }
             }
-            measureHTTP(seed: options.seed)
+            try measureHTTP(seed: options.seed)
             let writes = writer.stop()
             print("c2. the same without the simulated learner: what the 2 cores serve")
-            measureHTTP(seed: options.seed &+ 1_000)
+            try measureHTTP(seed: options.seed &+ 1_000)
             try server.stop()
             print("b3. b2 without the simulated learner: what the pipeline alone serves on the 2 cores, without HTTP")
             measureConcurrent(seed: options.seed &+ 2_101)

@@ -237,65 +237,24 @@ public enum ServeBenchmark {
         let results = Mutex<(samples: [UInt64], errors: Int, firstError: String?)>(([], 0, nil))
     }
 
-    /// `workers` threads, each on its own connection, requesting random users' recommendations
-    /// for `duration`.
+    /// `workers` connections driven by one client thread (`LoopbackLoadClient`), each
+    /// requesting random users' recommendations one after another for `duration`.
     static func load(
         port: Int, recommender: Recommender, workers: Int, duration: Duration, users: Int, k: Int, seed: UInt64
-    ) -> LoadResult {
-        let tally = ConcurrentTally()
+    ) throws -> LoadResult {
         let scans = ScanCount(recommender)
         defer { scans.stop() }
-        let deadline = monotonicNanoseconds() + UInt64(duration.seconds * 1e9)
         let start = monotonicNanoseconds()
-        // One thread per connection: `concurrentPerform` would run only as many at once as there
-        // are cores, which is not the concurrency asked for.
-        let finished = DispatchGroup()
-        for worker in 0..<workers {
-            finished.enter()
-            let thread = Thread {
-                defer { finished.leave() }
-                var samples: [UInt64] = []
-                var errors = 0
-                var firstError: String?
-                var random = BenchmarkRandom(seed: seed &+ UInt64(worker))
-                var connection: LoopbackHTTPConnection?
-                while monotonicNanoseconds() < deadline {
-                    let path = "/v1/users/\(ServingStoreBuilder.userId(Int(random.next() % UInt64(users))))/recommendations?k=\(k)"
-                    let begin = monotonicNanoseconds()
-                    do {
-                        if connection == nil { connection = try LoopbackHTTPConnection(port: port) }
-                        let status = try connection!.get(path)
-                        let end = monotonicNanoseconds()
-                        if status == 200 {
-                            samples.append(end - begin)
-                        } else {
-                            errors += 1
-                            firstError = firstError ?? "HTTP \(status) for \(path)"
-                        }
-                    } catch {
-                        errors += 1
-                        firstError = firstError ?? "\(error)"
-                        connection = nil
-                    }
-                }
-                let outcome = (samples, errors, firstError)
-                tally.results.withLock {
-                    $0.samples.append(contentsOf: outcome.0)
-                    $0.errors += outcome.1
-                    if $0.firstError == nil { $0.firstError = outcome.2 }
-                }
-            }
-            thread.name = "bench-client-\(worker)"
-            thread.start()
+        let deadline = start + UInt64(duration.seconds * 1e9)
+        var random = BenchmarkRandom(seed: seed)
+        let outcome = try LoopbackLoadClient(port: port, connections: workers).run(until: deadline) {
+            "/v1/users/\(ServingStoreBuilder.userId(Int(random.next() % UInt64(users))))/recommendations?k=\(k)"
         }
-        finished.wait()
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
-        return tally.results.withLock {
-            LoadResult(
-                concurrency: workers, latency: LatencySummary(nanoseconds: $0.samples),
-                requestsPerSecond: Double($0.samples.count) / elapsed, requestsPerScan: scans.requestsPerScan,
-                errors: $0.errors, firstError: $0.firstError)
-        }
+        return LoadResult(
+            concurrency: workers, latency: LatencySummary(nanoseconds: outcome.samples),
+            requestsPerSecond: Double(outcome.samples.count) / elapsed, requestsPerScan: scans.requestsPerScan,
+            errors: outcome.errors, firstError: outcome.firstError)
     }
 
     /// Runs `loupe serve`'s HTTP application in this process on 127.0.0.1:`port` until `stop`.
