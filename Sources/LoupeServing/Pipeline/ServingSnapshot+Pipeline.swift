@@ -151,12 +151,35 @@ extension ServingSnapshot {
                 if mask[Int(row)] != 0, add(row, source) { taken += 1 }
             }
         }
-        /// Adds the best `wanted` rows by `values` that pass the mask, until the pool is full.
+        /// Of the best `wanted` rows by `values` that pass the mask: those already in the pool take
+        /// `source` as their reason if it is more specific, and the best of the others are added
+        /// until the pool is full. No sort: only which rows, not their order, matters here.
         func takeBest(_ values: UnsafePointer<Float>, _ wanted: Int, _ source: CandidateSource) {
+            let rows = scratch.heapRows
+            let rowScores = scratch.heapScores
             let selected = TopSelection.select(
                 UnsafeBufferPointer(start: values, count: count), mask: mask, limit: min(wanted, capacity),
-                rows: scratch.heapRows, scores: scratch.heapScores, workspace: scratch.candidates)
-            for index in 0..<selected where poolCount < limit { _ = add(scratch.heapRows[index], source) }
+                rows: rows, scores: rowScores, workspace: scratch.candidates, ordered: false)
+            var fresh = 0
+            for index in 0..<selected {
+                let row = rows[index]
+                if marks[Int(row)] != 0 {
+                    marks[Int(row)] = min(marks[Int(row)], source.rawValue)
+                } else {
+                    rows[fresh] = row
+                    rowScores[fresh] = rowScores[index]
+                    fresh += 1
+                }
+            }
+            let space = limit - poolCount
+            if fresh > space, space > 0 {
+                let ranked = UnsafeMutableBufferPointer(rebasing: scratch.candidates[0..<fresh])
+                for index in 0..<fresh { ranked[index] = TopSelection.Candidate(score: rowScores[index], row: rows[index]) }
+                TopSelection.partition(ranked, keepingBest: space)
+                for index in 0..<space { _ = add(ranked[index].row, source) }
+            } else if space > 0 {
+                for index in 0..<fresh { _ = add(rows[index], source) }
+            }
         }
 
         let faceGroup = user.record?.faceShapeIndex.flatMap { faces.hasMembers($0) ? $0 : nil }

@@ -48,11 +48,12 @@ public enum TopSelection {
     static let sampleBlock = 64
 
     /// Like `select(_:mask:limit:rows:scores:)`, with a workspace of at least `values.count`
-    /// candidates that allows the threshold path for large limits. Same result.
+    /// candidates that allows the threshold path for large limits. Same result; with `ordered`
+    /// false, the same rows in no particular order (the final sort is skipped).
     public static func select(
         _ values: UnsafeBufferPointer<Float>, mask: UnsafeBufferPointer<UInt8>?, limit: Int,
         rows: UnsafeMutableBufferPointer<Int32>, scores: UnsafeMutableBufferPointer<Float>,
-        workspace: UnsafeMutableBufferPointer<Candidate>
+        workspace: UnsafeMutableBufferPointer<Candidate>, ordered: Bool = true
     ) -> Int {
         guard limit >= partitionFromLimit, workspace.count >= values.count else {
             return select(values, mask: mask, limit: limit, rows: rows, scores: scores)
@@ -101,7 +102,7 @@ public enum TopSelection {
         guard count >= limit else { return select(values, mask: mask, limit: limit, rows: rows, scores: scores) }
         if count > limit { partition(UnsafeMutableBufferPointer(rebasing: workspace[0..<count]), keepingBest: limit) }
         let best = UnsafeMutableBufferPointer(rebasing: workspace[0..<limit])
-        sortDescending(best)
+        if ordered { sortDescending(best) }
         for index in 0..<limit {
             rows[index] = best[index].row
             scores[index] = best[index].score
