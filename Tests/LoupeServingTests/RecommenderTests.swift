@@ -149,6 +149,26 @@ final class ManualClock: Sendable {
         #expect(list.items.filter { $0.reason == .personalized }.count == 8)
     }
 
+    @Test func aPopularItemAmongThePersonalizedTopTakesThatReason() throws {
+        // 100 items on axis 0, so that the personalized source selects from a catalog larger than
+        // the pool; "i099" scores highest and is also the only popular item.
+        let items = (0..<100).map { index in
+            ServingStores.Item(
+                id: String(format: "i%03d", index), vector: [1 + Float(index) * 0.01, 0, 0, 0],
+                interactions: index == 99 || index == 3 ? 5 : 0)
+        }
+        let store = try ServingStores.store(dimension: 4, items: items, users: [("u", [1, 0, 0, 0], UserRecord(version: 1))])
+        let recommender = try Recommender(store: store, settings: ServingStores.settings(pool: 40, lambda: 1))
+        let list = try recommender.recommend(RecommendationRequest(userId: "u", k: 40))
+        // The pool: 2 popular items (i003, i099), then the 38 best personalized rows not yet in it
+        // (of its top 40, i060…i099, less i099).
+        #expect(list.items.count == 40)
+        #expect(list.items.first?.itemId == "i099")
+        #expect(list.items.first?.reason == .personalized)
+        #expect(list.items.filter { $0.reason == .popular }.map(\.itemId) == ["i003"])
+        #expect(Set(list.items.map(\.itemId)) == Set(["i003"] + (61..<100).map { String(format: "i%03d", $0) }))
+    }
+
     @Test func unknownUsersGetPopularItems() throws {
         let store = try ServingStores.store(dimension: 4, items: ServingStores.axisItems)
         let recommender = try Recommender(store: store, settings: ServingStores.settings())
