@@ -69,8 +69,9 @@ import Testing
             let k = 1 + next(25)
             let workspace = MMRWorkspace(
                 gathered: .allocate(capacity: count * dimension), scales: .allocate(capacity: count), relevance: .allocate(capacity: count), penalties: .allocate(capacity: count), compared: .allocate(capacity: count),
-                picks: .allocate(capacity: count))
+                picks: .allocate(capacity: count), queue: .allocate(capacity: count))
             defer {
+                workspace.queue.deallocate()
                 workspace.relevance.deallocate()
                 workspace.penalties.deallocate()
                 workspace.compared.deallocate()

@@ -13,9 +13,10 @@
 /// Lazily: a candidate's penalty (its max cosine) only grows as picks are added, so a penalty
 /// computed against the first picks gives an upper bound of its value for later steps, and a
 /// candidate not compared with any pick yet is bounded by the penalty −1. Every candidate is
-/// compared with the first pick; after that, each step makes the best bound exact and compares
-/// with the new picks only the candidates whose bound could still beat the best exact value —
-/// usually a few. The result is the exhaustive algorithm's.
+/// compared with the first pick; after that, the candidates wait in a max-heap by their bound,
+/// and a step compares with the new picks only the heap's top until the top has met every pick
+/// — usually a few candidates (the lazy greedy algorithm). The result is the exhaustive
+/// algorithm's.
 enum MaximalMarginalRelevance {
     /// Positions (into `rows`) of the picked candidates, in pick order.
     /// - Parameters:
@@ -90,32 +91,52 @@ enum MaximalMarginalRelevance {
         // Nearly every candidate's bound beats the best value of the second step: compare all of
         // them with the first pick.
         for index in 0..<count where compared[index] >= 0 { catchUp(index) }
+
+        // Then lazily: a max-heap of the candidates ordered by their value for the picks they
+        // have met (`beats`). The top's value bounds every other candidate's, so once the top
+        // has met every pick it is the next pick; until then it catches up and sinks to its
+        // place. A step so touches only the few candidates that could still win it.
+        let heap = workspace.queue
+        var size = 0
+        for index in 0..<count where compared[index] >= 0 {
+            heap[size] = Int32(index)
+            size += 1
+        }
+        func siftDown(_ start: Int) {
+            var parent = start
+            let entry = heap[parent]
+            let entryValue = value(Int(entry))
+            while true {
+                var child = 2 * parent + 1
+                guard child < size else { break }
+                var childValue = value(Int(heap[child]))
+                if child + 1 < size {
+                    let rightValue = value(Int(heap[child + 1]))
+                    if beats(rightValue, Int(heap[child + 1]), childValue, Int(heap[child])) {
+                        child += 1
+                        childValue = rightValue
+                    }
+                }
+                guard beats(childValue, Int(heap[child]), entryValue, Int(entry)) else { break }
+                heap[parent] = heap[child]
+                parent = child
+            }
+            heap[parent] = entry
+        }
+        for start in stride(from: size / 2 - 1, through: 0, by: -1) { siftDown(start) }
         while pickCount < steps {
-            // The best bound, made exact…
-            var best = -1
-            var bestValue = -Float.infinity
-            for index in 0..<count where compared[index] >= 0 {
-                let bound = value(index)
-                if best < 0 || beats(bound, index, bestValue, best) {
-                    best = index
-                    bestValue = bound
-                }
+            let top = Int(heap[0])
+            if Int(compared[top]) == pickCount {
+                size -= 1
+                heap[0] = heap[size]
+                if size > 0 { siftDown(0) }
+                compared[top] = -1
+                picks[pickCount] = Int32(top)
+                pickCount += 1
+            } else {
+                catchUp(top)
+                siftDown(0)
             }
-            catchUp(best)
-            bestValue = value(best)
-            // …then every candidate whose bound could beat it.
-            for index in 0..<count where compared[index] >= 0 && index != best {
-                guard beats(value(index), index, bestValue, best) else { continue }
-                catchUp(index)
-                let exact = value(index)
-                if beats(exact, index, bestValue, best) {
-                    best = index
-                    bestValue = exact
-                }
-            }
-            compared[best] = -1
-            picks[pickCount] = Int32(best)
-            pickCount += 1
         }
         return (0..<pickCount).map { Int(picks[$0]) }
     }
@@ -154,4 +175,6 @@ struct MMRWorkspace {
     let compared: UnsafeMutableBufferPointer<Int32>
     /// The picks in order, as positions into the candidates.
     let picks: UnsafeMutableBufferPointer<Int32>
+    /// The candidates not picked yet, as a heap.
+    let queue: UnsafeMutableBufferPointer<Int32>
 }

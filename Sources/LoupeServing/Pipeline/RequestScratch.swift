@@ -49,17 +49,19 @@ final class RequestScratch: @unchecked Sendable {
         compared.initialize(repeating: 0)
         let picks = UnsafeMutableBufferPointer<Int32>.allocate(capacity: capacity)
         picks.initialize(repeating: 0)
+        let queue = UnsafeMutableBufferPointer<Int32>.allocate(capacity: capacity)
+        queue.initialize(repeating: 0)
         let gathered = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity * dimension)
         gathered.initialize(repeating: 0)
         let scales = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
         scales.initialize(repeating: 0)
-        mmr = MMRWorkspace(gathered: gathered, scales: scales, relevance: relevance, penalties: penalties, compared: compared, picks: picks)
+        mmr = MMRWorkspace(gathered: gathered, scales: scales, relevance: relevance, penalties: penalties, compared: compared, picks: picks, queue: queue)
     }
 
     deinit {
         for buffer in [mask, marks] { buffer.deallocate() }
         for buffer in [scores, queries, heapScores, poolScores, mmr.gathered, mmr.scales, mmr.relevance, mmr.penalties] { buffer.deallocate() }
-        for buffer in [heapRows, poolRows, mmr.compared, mmr.picks] { buffer.deallocate() }
+        for buffer in [heapRows, poolRows, mmr.compared, mmr.picks, mmr.queue] { buffer.deallocate() }
         candidates.deallocate()
     }
 }
