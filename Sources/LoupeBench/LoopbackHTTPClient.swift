@@ -149,7 +149,8 @@ struct LoopbackLoadClient {
     /// nanoseconds), each connection sending its next request as soon as the previous
     /// response is in, then waits for the responses still outstanding (they count, as a
     /// thread per connection would count its last request). A connection that fails is counted
-    /// and replaced.
+    /// and replaced; when no connection has a request outstanding (every one failed), the run
+    /// ends early.
     func run(until deadline: UInt64, nextPath: () -> String) throws -> Outcome {
         var outcome = Outcome()
         var open: [LoopbackHTTPConnection?] = Array(repeating: nil, count: connections)
