@@ -1,4 +1,3 @@
-import CBLAS
 import LoupeStore
 
 /// The learner's face-shape groups (`learner_groups`, keys `face/0` … `face/6`, 6 = unknown
@@ -49,15 +48,14 @@ struct FaceShapeGroups: Sendable {
                 }
             }
         }
+        // scores (groups × items) = means (groups × d) · itemsᵀ, by the requests' own scan.
         var scores = [Float](repeating: 0, count: Self.groupCount * itemCount)
-        catalog.embeddings.withUnsafeBufferPointer { items in
+        catalog.embeddingsByDimension.withUnsafeBufferPointer { items in
             means.withUnsafeBufferPointer { means in
                 scores.withUnsafeMutableBufferPointer { scores in
-                    // scores (groups × items) = means (groups × d) · itemsᵀ
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Self.groupCount), Int32(itemCount), Int32(dimension), 1,
-                        means.baseAddress, Int32(dimension), items.baseAddress, Int32(dimension), 0, scores.baseAddress,
-                        Int32(itemCount))
+                    ItemScoring.score(
+                        itemsByDimension: items.baseAddress!, itemCount: itemCount, dimension: dimension,
+                        queries: means.baseAddress!, queryCount: Self.groupCount, into: scores.baseAddress!, stride: itemCount)
                 }
             }
         }
