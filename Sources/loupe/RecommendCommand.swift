@@ -42,7 +42,7 @@ struct Recommend: ParsableCommand {
     @Option(help: ArgumentHelp("Users per chunk handed to the recommender.", valueName: "n"))
     var chunkSize = 4_096
 
-    @Option(help: ArgumentHelp("single (each user's pipeline in parallel) or batch (one sgemm per block of users).", valueName: "strategy"))
+    @Option(help: ArgumentHelp("single (each user's pipeline in parallel) or batch (one matrix-product scan per block of users).", valueName: "strategy"))
     var strategy: BatchInference.Strategy = .single
 
     func validate() throws {

@@ -1,13 +1,13 @@
-import CBLAS
 import Foundation
 import LoupeEvents
 import LoupeStore
 
 extension Recommender {
     /// Recommendations for many users from one snapshot, in input order, for batch inference
-    /// (`loupe recommend --all`). Users are scored in blocks of `inference.batch_size` with one
-    /// matrix product each (their rows and history rows against every item, `cblas_sgemm`, which
-    /// OpenBLAS spreads over the cores); the rest of each user's pipeline runs on all cores.
+    /// (`loupe recommend --all`). Users are scored in blocks of `inference.batch_size` by one
+    /// scan each (their rows and history rows against every item, `ItemScoring`'s matrix
+    /// products, which OpenBLAS spreads over the cores); the rest of each user's pipeline runs on
+    /// all cores.
     /// Lists are the same as `recommend` gives; the cache is neither read nor filled.
     public func recommend(batch requests: [RecommendationRequest]) throws -> [RecommendationList] {
         for request in requests { try validate(request) }
@@ -44,12 +44,12 @@ extension Recommender {
                 }
             }
             if count > 0 {
-                catalog.embeddings.withUnsafeBufferPointer { items in
-                    // scores (2b × n) = queries (2b × d) · itemsᵀ: per user its row's scores, then its history's.
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(2 * chunk.count), Int32(count), Int32(dimension), 1,
-                        queries.baseAddress, Int32(dimension), items.baseAddress, Int32(dimension), 0, block.scores.baseAddress,
-                        Int32(count))
+                // Per user its row's scores, then its history's: the requests' scan (`ItemScoring`).
+                catalog.embeddingsByDimension.withUnsafeBufferPointer { items in
+                    ItemScoring.score(
+                        itemsByDimension: items.baseAddress!, itemCount: count, dimension: dimension,
+                        queries: UnsafePointer(queries.baseAddress!), queryCount: 2 * chunk.count, into: block.scores.baseAddress!,
+                        stride: count)
                 }
             }
             let pipeline = self.pipeline
