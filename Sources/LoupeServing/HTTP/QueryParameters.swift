@@ -50,6 +50,9 @@ struct QueryParameters {
     }
 
     private static func decode(_ raw: Substring, what: String) throws(APIError) -> String {
+        // Most names and values need no decoding; Foundation's is slow (about 2 % of a request's
+        // CPU under load), so it runs only when there is something to decode.
+        guard raw.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(raw) }
         let spaced = raw.replacingOccurrences(of: "+", with: " ")
         guard let decoded = spaced.removingPercentEncoding else {
             throw .badRequest("invalid_query", "\(what) is not valid percent-encoded UTF-8: \"\(quoted(String(raw)))\"")

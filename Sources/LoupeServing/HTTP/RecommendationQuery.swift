@@ -59,7 +59,7 @@ enum RecommendationQuery {
 
     /// A path segment as an id: percent-decoded, 1–256 bytes.
     static func pathId(_ raw: String?, name: String) throws(APIError) -> String {
-        guard let raw, let id = raw.removingPercentEncoding else {
+        guard let raw, let id = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw else {
             throw .badRequest("invalid_id", "the \(name) in the path is not valid percent-encoded UTF-8")
         }
         guard !id.isEmpty, id.utf8.count <= maximumIdBytes else {
