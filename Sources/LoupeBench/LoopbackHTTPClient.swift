@@ -11,22 +11,27 @@ final class LoopbackHTTPConnection {
     private var buffer: [UInt8] = []
     private var chunk = [UInt8](repeating: 0, count: 65_536)
 
+    /// The descriptor becomes the connection's only once connected: a class whose initializer
+    /// throws after setting every stored property runs its `deinit`, so closing it on failure
+    /// as well would close the descriptor twice — the second time, whatever another thread has
+    /// opened under that number meanwhile.
     init(port: Int) throws {
-        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var noDelay: Int32 = 1
-        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
         var address = LoopbackHTTPConnection.loopback(port: port)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard connected == 0 else {
             let reason = String(cString: strerror(errno))
-            close(socket)
+            close(descriptor)
             throw Failure(description: "connect to 127.0.0.1:\(port): \(reason)")
         }
+        socket = descriptor
     }
 
     deinit { close(socket) }

@@ -32,7 +32,10 @@ import Testing
             port = Int(UInt16(bigEndian: address.sin_port))
             let response = Array("HTTP/1.1 \(status)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
             let listener = descriptor
+            // The accepting thread closes the listener when it ends, so that no call uses its
+            // number after the close (another thread may have reopened that number by then).
             Thread { [self] in
+                defer { close(listener) }
                 while !stopping.load(ordering: .relaxed) {
                     let client = accept(listener, nil, nil)
                     guard client >= 0 else { return }
@@ -43,10 +46,11 @@ import Testing
 
         var requestsAnswered: Int { answered.load(ordering: .relaxed) }
 
+        /// Wakes the accepting thread (its `accept` fails once the listener is shut down), which
+        /// then closes the listener.
         func stop() {
             stopping.store(true, ordering: .relaxed)
             shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
         }
 
         /// Reads requests (each ends with an empty line) and answers each in two writes.
