@@ -18,7 +18,7 @@ import Testing
     func scoresEqualPlainInnerProducts(queryCount: Int) {
         let dimension = 24
         // Not a multiple of the block, so the last block is partial.
-        let itemCount = 2 * ItemScoring.blockRows(dimension: dimension) + 37
+        let itemCount = 2 * ItemScoring.blockColumns(dimension: dimension) + 37
         let items = Self.matrix(rows: itemCount, columns: dimension, seed: 1)
         let queries = Self.matrix(rows: queryCount, columns: dimension, seed: 2)
         // Rows of the output a little longer than the catalog, as a strided layout allows.

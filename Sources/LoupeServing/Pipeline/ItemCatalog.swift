@@ -10,7 +10,8 @@ public struct ItemCatalog: Sendable {
     /// Item ids in byte order: row `r` is `ids[r]`.
     public let ids: [String]
     public let dimension: Int
-    /// `count × dimension` Float32, row-major, contiguous (for BLAS).
+    /// `count × dimension` Float32, row-major, contiguous: the rows that MMR, the history query
+    /// and `similar` read one by one.
     public let embeddings: [Float]
     /// The same values transposed, `dimension × count` row-major: the layout of the retrieval
     /// scan (`ItemScoring`). A second copy of the matrix, for a faster scan.

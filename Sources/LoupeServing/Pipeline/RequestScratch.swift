@@ -55,12 +55,16 @@ final class RequestScratch: @unchecked Sendable {
         gathered.initialize(repeating: 0)
         let scales = UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
         scales.initialize(repeating: 0)
-        mmr = MMRWorkspace(gathered: gathered, scales: scales, relevance: relevance, penalties: penalties, compared: compared, picks: picks, queue: queue)
+        mmr = MMRWorkspace(
+            gathered: gathered, scales: scales, relevance: relevance, penalties: penalties, compared: compared, picks: picks,
+            queue: queue)
     }
 
     deinit {
         for buffer in [mask, marks] { buffer.deallocate() }
-        for buffer in [scores, queries, heapScores, poolScores, mmr.gathered, mmr.scales, mmr.relevance, mmr.penalties] { buffer.deallocate() }
+        for buffer in [scores, queries, heapScores, poolScores, mmr.gathered, mmr.scales, mmr.relevance, mmr.penalties] {
+            buffer.deallocate()
+        }
         for buffer in [heapRows, poolRows, mmr.compared, mmr.picks, mmr.queue] { buffer.deallocate() }
         candidates.deallocate()
     }

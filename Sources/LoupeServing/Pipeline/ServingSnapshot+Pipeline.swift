@@ -172,14 +172,15 @@ extension ServingSnapshot {
                 }
             }
             let space = limit - poolCount
-            if fresh > space, space > 0 {
-                let ranked = UnsafeMutableBufferPointer(rebasing: scratch.candidates[0..<fresh])
-                for index in 0..<fresh { ranked[index] = TopSelection.Candidate(score: rowScores[index], row: rows[index]) }
-                TopSelection.partition(ranked, keepingBest: space)
-                for index in 0..<space { _ = add(ranked[index].row, source) }
-            } else if space > 0 {
+            guard space > 0 else { return }
+            guard fresh > space else {
                 for index in 0..<fresh { _ = add(rows[index], source) }
+                return
             }
+            let ranked = UnsafeMutableBufferPointer(rebasing: scratch.candidates[0..<fresh])
+            for index in 0..<fresh { ranked[index] = TopSelection.Candidate(score: rowScores[index], row: rows[index]) }
+            TopSelection.partition(ranked, keepingBest: space)
+            for index in 0..<space { _ = add(ranked[index].row, source) }
         }
 
         let faceGroup = user.record?.faceShapeIndex.flatMap { faces.hasMembers($0) ? $0 : nil }
