@@ -27,7 +27,7 @@ extension HTTPServer {
                 items: RecommendationsBody.items(list.items)))
         impressions.submit(
             Impression(
-                eventId: "imp-" + UUID().uuidString.lowercased(), timestamp: Int64(Date().timeIntervalSince1970 * 1000),
+                eventId: "imp-" + RandomIdentifier.uuid(), timestamp: Int64(Date().timeIntervalSince1970 * 1000),
                 requestId: context.requestId, userId: list.userId,
                 items: list.items.enumerated().map {
                     // The shortest decimal of the Float, so the impression shows the score the response did.

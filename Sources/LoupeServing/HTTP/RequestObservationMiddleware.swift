@@ -70,7 +70,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
     }
 
     static func newRequestId() -> String {
-        "req-" + UUID().uuidString.lowercased()
+        "req-" + RandomIdentifier.uuid()
     }
 
     /// Unmatched paths share one label, so that probing random URLs cannot grow the metrics.
