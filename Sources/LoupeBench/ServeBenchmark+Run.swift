@@ -20,7 +20,7 @@ extension ServeBenchmark {
         public var topKQueries = 1_000
         /// Seconds of load per HTTP concurrency level.
         public var duration: Duration = .seconds(10)
-        public var concurrency = [1, 8, 32]
+        public var concurrency = [1, 8, 32, 64]
         public var k = 10
         public var python = "python3"
         public var faissScript = "ops/bench/faiss_topk.py"

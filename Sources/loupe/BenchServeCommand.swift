@@ -44,7 +44,7 @@ extension Bench {
         var duration = 10.0
 
         @Option(help: "HTTP client connections (concurrent requests), comma-separated.")
-        var concurrency = "1,8,32"
+        var concurrency = "1,8,32,64"
 
         @Option(help: "Python interpreter for the FAISS comparison (default: .venv/bin/python if present, else python3).")
         var python: String?
