@@ -81,6 +81,7 @@ extension StoreSnapshot {
         ids.reserveCapacity(rows)
         let values = try [Float](unsafeUninitializedCapacity: rows * dimension) { buffer, initialized in
             let raw = UnsafeMutableRawBufferPointer(buffer)
+            HugePages.advise(raw)
             try forEachEntry(database) { key, row in
                 let id = String(decoding: key, as: UTF8.self)
                 guard ids.count < rows else {

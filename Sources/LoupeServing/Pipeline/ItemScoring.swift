@@ -1,4 +1,5 @@
 import CBLAS
+import LoupeStore
 
 /// Inner products of query rows with every item row: the exact retrieval scan, for one query
 /// or for many at once.
@@ -47,6 +48,7 @@ public enum ItemScoring {
         precondition(rows.count >= count * dimension, "\(rows.count) values for \(count) rows of \(dimension)")
         let tile = 16
         return [Float](unsafeUninitializedCapacity: count * dimension) { columns, initialized in
+            HugePages.advise(UnsafeMutableRawBufferPointer(columns))
             for rowStart in stride(from: 0, to: count, by: tile) {
                 let rowEnd = min(rowStart + tile, count)
                 for offsetStart in stride(from: 0, to: dimension, by: tile) {

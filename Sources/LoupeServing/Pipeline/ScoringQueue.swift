@@ -1,4 +1,5 @@
 import Foundation
+import LoupeStore
 
 /// Coalesces the retrieval scans of concurrent requests: each request hands in its query rows
 /// and waits (suspended, holding no thread); a worker thread takes every waiting request of the
@@ -187,6 +188,7 @@ private final class ScoreBuffer {
     init(capacity: Int) {
         self.capacity = capacity
         values = .allocate(capacity: capacity)
+        HugePages.advise(UnsafeMutableRawBufferPointer(start: values, count: capacity * MemoryLayout<Float>.stride))
     }
 
     deinit { values.deallocate() }
