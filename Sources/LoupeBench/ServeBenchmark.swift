@@ -78,6 +78,7 @@ public enum ServeBenchmark {
     ) -> BackgroundLoop {
         let state = Mutex((random: BenchmarkRandom(seed: seed), offset: Int64(users)))
         return BackgroundLoop(name: "bench-writer", interval: settings.interval) {
+            try checkMapHeadroom(store)
             try state.withLock { state in
                 var row = [Float](repeating: 0, count: dimension)
                 let scale = 1 / Float(dimension).squareRoot()
@@ -104,6 +105,26 @@ public enum ServeBenchmark {
                 state.random = random
             }
             return true
+        }
+    }
+
+    /// Room the simulated learner leaves free in the store's map. Its commits reuse few freed
+    /// pages while the recommenders hold snapshots (30–45 MB each at d = 128), and this process
+    /// holds snapshots, so it must never grow the map: that waits until none of them is open,
+    /// which the recommenders, seeing no new commit, never arrange (docs/state-store.md).
+    static let mapHeadroom = 2 << 30
+
+    /// Throws, so that the writer stops with a reason instead of waiting forever, when the data
+    /// file has come within `mapHeadroom` of the end of the map.
+    static func checkMapHeadroom(_ store: StateStore, headroom: Int = mapHeadroom) throws {
+        var info = stat()
+        let file = store.path + "/data.mdb"
+        guard stat(file, &info) == 0 else { throw ServeBenchmarkError("cannot stat \(file): errno \(errno)") }
+        let used = Int(info.st_size)
+        guard store.mapSize - used >= headroom else {
+            throw ServeBenchmarkError(
+                "the simulated learner stopped: \(file) is \(used >> 20) MiB of a \(store.mapSize >> 20) MiB map, and growing the map "
+                    + "in a process that holds snapshots would wait for them forever")
         }
     }
 
