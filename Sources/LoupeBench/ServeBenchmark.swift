@@ -117,14 +117,11 @@ public enum ServeBenchmark {
     /// Throws, so that the writer stops with a reason instead of waiting forever, when the data
     /// file has come within `mapHeadroom` of the end of the map.
     static func checkMapHeadroom(_ store: StateStore, headroom: Int = mapHeadroom) throws {
-        var info = stat()
-        let file = store.path + "/data.mdb"
-        guard stat(file, &info) == 0 else { throw ServeBenchmarkError("cannot stat \(file): errno \(errno)") }
-        let used = Int(info.st_size)
+        let used = try store.fileBytes()
         guard store.mapSize - used >= headroom else {
             throw ServeBenchmarkError(
-                "the simulated learner stopped: \(file) is \(used >> 20) MiB of a \(store.mapSize >> 20) MiB map, and growing the map "
-                    + "in a process that holds snapshots would wait for them forever")
+                "the simulated learner stopped: \(store.path)/data.mdb is \(used >> 20) MiB of a \(store.mapSize >> 20) MiB map, "
+                    + "and growing the map in a process that holds snapshots would wait for them forever")
         }
     }
 

@@ -106,7 +106,7 @@ public enum ServingStoreBuilder {
             }
         }
         let elapsed = start.duration(to: .now)
-        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: store.path + "/data.mdb")[.size] as? Int) ?? 0
+        let fileBytes = (try? store.fileBytes()) ?? 0
         return (
             store,
             Summary(

@@ -25,6 +25,12 @@ public struct StoreStatistics: Sendable {
 }
 
 extension StateStore {
+    /// Bytes of `data.mdb`: every page written so far, free ones included; at most `mapSize`.
+    public func fileBytes() throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
+        return (attributes[.size] as? NSNumber)?.intValue ?? 0
+    }
+
     public func statistics() throws -> StoreStatistics {
         try withAllTables { snapshot, handles in
             var tables: [StoreStatistics.Table] = []
@@ -43,9 +49,8 @@ extension StateStore {
                 case (nil, nil): lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
                 }
             }
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
             return StoreStatistics(
-                path: path, tables: tables, fileBytes: (attributes?[.size] as? NSNumber)?.intValue ?? 0,
+                path: path, tables: tables, fileBytes: (try? fileBytes()) ?? 0,
                 mapBytes: mapSize, pageSize: pageSize, dimension: try snapshot.dimension,
                 positions: try snapshot.positions(), modelMetadata: try snapshot.allModelMetadata())
         }
