@@ -10,8 +10,8 @@ public final class ServingMetrics: @unchecked Sendable {
     /// increments. Guarded by `lock`.
     private var lastCacheHits: UInt64 = 0
     private var lastCacheMisses: UInt64 = 0
-    /// Guarded by `lock`.
-    private var requestSeriesByKey: [RequestSeriesKey: RequestSeries] = [:]
+    /// Labelled series made so far (`series`). Guarded by `lock`.
+    private var seriesByKey: [SeriesKey: AnyObject] = [:]
     private let lock = NSLock()
 
     private let impressionsWritten: Counter
@@ -80,41 +80,47 @@ public final class ServingMetrics: @unchecked Sendable {
     // MARK: Requests
 
     func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        let series = requestSeries(route: route, method: method, status: status)
-        series.count.increment()
-        series.duration.record(duration)
-    }
-
-    /// One label set's request counter and latency histogram, made on its first request and then
-    /// kept: the registry's lookup checks and formats the names and help texts on every call,
-    /// which was about 1 % of a request's CPU under load. Label sets are few (routes, standard
-    /// methods, statuses), so the table stays small.
-    private func requestSeries(route: String, method: String, status: Int) -> RequestSeries {
-        let key = RequestSeriesKey(route: route, method: method, status: status)
-        lock.lock()
-        defer { lock.unlock() }
-        if let series = requestSeriesByKey[key] { return series }
         let labels = [("route", route), ("method", method), ("status", String(status))]
-        let series = RequestSeries(
-            count: registry.makeCounter(descriptor: Self.requests, labels: labels),
-            duration: registry.makeDurationHistogram(
-                descriptor: Self.requestDuration, labels: labels, buckets: Self.latencyBuckets))
-        requestSeriesByKey[key] = series
-        return series
+        series(Self.requests, labels) { registry.makeCounter(descriptor: Self.requests, labels: labels) }.increment()
+        series(Self.requestDuration, labels) {
+            registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: labels, buckets: Self.latencyBuckets)
+        }.record(duration)
     }
 
     func recordError(route: String, code: String) {
-        registry.makeCounter(descriptor: Self.errors, labels: [("route", route), ("code", code)]).increment()
+        let labels = [("route", route), ("code", code)]
+        series(Self.errors, labels) { registry.makeCounter(descriptor: Self.errors, labels: labels) }.increment()
     }
 
     // MARK: Events
 
     func recordAccepted(topic: String, count: Int) {
-        registry.makeCounter(descriptor: Self.eventsAccepted, labels: [("topic", topic)]).increment(by: Int64(count))
+        let labels = [("topic", topic)]
+        series(Self.eventsAccepted, labels) { registry.makeCounter(descriptor: Self.eventsAccepted, labels: labels) }
+            .increment(by: Int64(count))
     }
 
     func recordRejected(reason: String, count: Int) {
-        registry.makeCounter(descriptor: Self.eventsRejected, labels: [("reason", reason)]).increment(by: Int64(count))
+        let labels = [("reason", reason)]
+        series(Self.eventsRejected, labels) { registry.makeCounter(descriptor: Self.eventsRejected, labels: labels) }
+            .increment(by: Int64(count))
+    }
+
+    /// The labelled series of `descriptor` with `labels`, made by `make` on first use and then
+    /// kept: the registry's own lookup checks and formats the names and help texts on every call,
+    /// which for the request metrics was about 1 % of a request's CPU under load. Label values
+    /// are bounded (routes, standard methods, statuses, error codes, topics, reasons), so the
+    /// table stays small.
+    private func series<Metric: AnyObject>(
+        _ descriptor: MetricNameDescriptor, _ labels: [(String, String)], make: () -> Metric
+    ) -> Metric {
+        let key = SeriesKey(metric: descriptor.metricName, labelValues: labels.map(\.1))
+        lock.lock()
+        defer { lock.unlock() }
+        if let existing = seriesByKey[key] as? Metric { return existing }
+        let made = make()
+        seriesByKey[key] = made
+        return made
     }
 
     // MARK: Impressions
@@ -152,7 +158,8 @@ public final class ServingMetrics: @unchecked Sendable {
     func record(consumerLag: [String: Int64]?) {
         logReachable.set(to: consumerLag == nil ? 0 : 1)
         for (topic, lag) in consumerLag ?? [:] {
-            registry.makeGauge(descriptor: Self.consumerLag, labels: [("topic", topic)]).set(to: Double(lag))
+            let labels = [("topic", topic)]
+            series(Self.consumerLag, labels) { registry.makeGauge(descriptor: Self.consumerLag, labels: labels) }.set(to: Double(lag))
         }
     }
 
@@ -187,13 +194,8 @@ public final class ServingMetrics: @unchecked Sendable {
     }
 }
 
-private struct RequestSeriesKey: Hashable {
-    let route: String
-    let method: String
-    let status: Int
-}
-
-private struct RequestSeries {
-    let count: Counter
-    let duration: DurationHistogram
+/// A metric's name and its label values, in the order its callers give them.
+private struct SeriesKey: Hashable {
+    let metric: String
+    let labelValues: [String]
 }
