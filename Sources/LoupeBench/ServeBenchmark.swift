@@ -108,10 +108,12 @@ public enum ServeBenchmark {
         }
     }
 
-    /// Room the simulated learner leaves free in the store's map. Its commits reuse few freed
-    /// pages while the recommenders hold snapshots (30–45 MB each at d = 128), and this process
-    /// holds snapshots, so it must never grow the map: that waits until none of them is open,
-    /// which the recommenders, seeing no new commit, never arrange (docs/state-store.md).
+    /// Room the simulated learner leaves free in the store's map. Each commit copies 30–45 MB
+    /// of pages at d = 128, and LMDB reuses them only once no snapshot can see them: a snapshot
+    /// that stops moving (a refresh that stalls or is not running) makes the file grow by every
+    /// commit. This process holds snapshots, so it must never grow the map: that waits until
+    /// none of them is open, which the recommenders, seeing no new commit, never arrange
+    /// (docs/state-store.md).
     static let mapHeadroom = 2 << 30
 
     /// Throws, so that the writer stops with a reason instead of waiting forever, when the data

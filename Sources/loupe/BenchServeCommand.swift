@@ -16,8 +16,8 @@ extension Bench {
                 simulated learner writing into the same store and refresh() every \
                 inference.snapshot_refresh_ms; (c) requests over HTTP on loopback to the \
                 in-process `loupe serve` application at each --concurrency. The store lives in \
-                a temporary directory and is removed afterwards (about 1 GB at d = 128 when built; the \
-                simulated learner's commits grow it, to about 9 GB over a default run).
+                a temporary directory and is removed afterwards (about 1 GB at d = 128 when built, \
+                about 2 GB after the simulated learner's commits).
 
                 Example:
                   loupe bench serve --dimensions 64,128 --python /tmp/faiss-venv/bin/python
