@@ -39,8 +39,25 @@ import Testing
                 }
             }
         }
+        // The same scores again, part by part as a split scan computes them, into another buffer.
+        var byParts = [Float](repeating: .nan, count: queryCount * stride)
+        let parts = ItemScoring.parts(itemCount: itemCount, dimension: dimension, parts: 5)
+        #expect(parts.count == 3)
+        for part in parts.reversed() {
+            byDimension.withUnsafeBufferPointer { items in
+                queries.withUnsafeBufferPointer { queries in
+                    byParts.withUnsafeMutableBufferPointer { scores in
+                        ItemScoring.score(
+                            itemsByDimension: items.baseAddress!, itemCount: itemCount, dimension: dimension,
+                            queries: queries.baseAddress!, queryCount: queryCount, into: scores.baseAddress!, stride: stride,
+                            columns: part)
+                    }
+                }
+            }
+        }
         var mismatches = 0
         for query in 0..<queryCount {
+            for row in 0..<itemCount where byParts[query * stride + row] != scores[query * stride + row] { mismatches += 1 }
             for row in 0..<itemCount {
                 var expected: Float = 0
                 for offset in 0..<dimension { expected += items[row * dimension + offset] * queries[query * dimension + offset] }
@@ -52,6 +69,22 @@ import Testing
         #expect(mismatches == 0)
     }
 
+    @Test(arguments: [(1, 1), (7, 1), (1_024, 4), (50_000, 16), (50_001, 16), (100, 0)])
+    func partsCoverTheColumnsInBlockMultiples(itemCount: Int, parts wanted: Int) {
+        let dimension = 128
+        let block = ItemScoring.blockColumns(dimension: dimension)
+        let parts = ItemScoring.parts(itemCount: itemCount, dimension: dimension, parts: wanted)
+        #expect(parts.first?.lowerBound == 0)
+        #expect(parts.last?.upperBound == itemCount)
+        #expect(parts.count <= max(wanted, 1))
+        #expect(parts.allSatisfy { !$0.isEmpty })
+        for (part, next) in zip(parts, parts.dropFirst()) {
+            #expect(part.upperBound == next.lowerBound)
+            #expect(part.upperBound % block == 0)
+        }
+        #expect(ItemScoring.parts(itemCount: 0, dimension: dimension, parts: wanted).isEmpty)
+    }
+
     @Test func aUserWithARowAndNoItemsGetsAnEmptyListOnBothPaths() async throws {
         let store = try ServingStores.store(dimension: 4, items: [], users: [("u", ServingStores.axisUser, nil)])
         let recommender = try Recommender(store: store, settings: ServingStores.settings(cacheMB: 0))
@@ -61,9 +94,8 @@ import Testing
     }
 
     /// 40 users of whom some have a recent history (two query rows) and some no row (cold).
-    static func store() throws -> (StateStore, [RecommendationRequest]) {
-        let dimension = 8
-        let items = (0..<300).map { index in
+    static func store(items itemCount: Int = 300, dimension: Int = 8) throws -> (StateStore, [RecommendationRequest]) {
+        let items = (0..<itemCount).map { index in
             ServingStores.Item(
                 id: "item-\(index)", vector: matrix(rows: 1, columns: dimension, seed: index).map { $0 / 8 },
                 price: Double(index % 50), style: index % 3, interactions: UInt64(index % 11))
@@ -79,8 +111,8 @@ import Testing
                 try transaction.putHistory(
                     "user-\(index)",
                     UserHistory(entries: [
-                        HistoryEntry(itemId: "item-\((index * 7 + 1) % 300)", kind: .click, weight: 0.3, time: 1),
-                        HistoryEntry(itemId: "item-\((index * 3 + 2) % 300)", kind: .dislike, weight: -0.7, time: 2),
+                        HistoryEntry(itemId: "item-\((index * 7 + 1) % itemCount)", kind: .click, weight: 0.3, time: 1),
+                        HistoryEntry(itemId: "item-\((index * 3 + 2) % itemCount)", kind: .dislike, weight: -0.7, time: 2),
                     ]))
             }
         }
@@ -88,8 +120,13 @@ import Testing
         return (store, requests)
     }
 
-    @Test func concurrentRequestsGetTheListsOfSingleRequests() async throws {
-        let (store, requests) = try Self.store()
+    /// 300 items: each scan is one part. 5,000 at d = 64: each scan is cut into parts that the
+    /// worker and a helper share (`ScoringQueue.Scan`).
+    @Test(arguments: [(300, 8), (5_000, 64)])
+    func concurrentRequestsGetTheListsOfSingleRequests(items: Int, dimension: Int) async throws {
+        let parts = ItemScoring.parts(itemCount: items, dimension: dimension, parts: ScoringQueue.scanParts).count
+        #expect(items == 300 ? parts == 1 : parts > 2)
+        let (store, requests) = try Self.store(items: items, dimension: dimension)
         let recommender = try Recommender(store: store, settings: ServingStores.settings(pool: 40, lambda: 0.6, cacheMB: 0))
         let expected = try requests.map { try recommender.recommend($0) }
         let passes = PassCounter()
@@ -171,4 +208,30 @@ final class PassCounter: Sendable {
 
     var totals: (passes: Int, requests: Int, queries: Int) { state.withLock { ($0.passes, $0.requests, $0.queries) } }
     var largestQueries: Int { state.withLock { $0.largest } }
+}
+
+/// `SharedParts`: the scan's parts, taken by several threads.
+@Suite struct SharedPartsTests {
+    @Test(arguments: [0, 1, 2, 1_000])
+    func everyPartRunsOnceAndFinishRunsOnceAfterThem(count: Int) async {
+        let runs = Mutex([Int](repeating: 0, count: count))
+        let finished = Mutex<(times: Int, partsBefore: Int)>((0, 0))
+        let work = SharedParts(count: count) { part in
+            runs.withLock { $0[part] += 1 }
+        } finish: {
+            let done = runs.withLock { $0.reduce(0, +) }
+            finished.withLock {
+                $0.times += 1
+                $0.partsBefore = done
+            }
+        }
+        // Four threads at once, and one more after they are done: it finds nothing left.
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { work.run() } }
+        }
+        work.run()
+        #expect(runs.withLock { $0 } == [Int](repeating: 1, count: count))
+        #expect(finished.withLock { $0.times } == 1)
+        #expect(finished.withLock { $0.partsBefore } == count)
+    }
 }

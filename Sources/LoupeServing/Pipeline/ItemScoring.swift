@@ -73,25 +73,48 @@ public enum ItemScoring {
         itemsByDimension items: UnsafePointer<Float>, itemCount: Int, dimension: Int, queries: UnsafePointer<Float>,
         queryCount: Int, into scores: UnsafeMutablePointer<Float>, stride: Int
     ) {
+        score(
+            itemsByDimension: items, itemCount: itemCount, dimension: dimension, queries: queries, queryCount: queryCount,
+            into: scores, stride: stride, columns: 0..<itemCount)
+    }
+
+    /// `score(…)` for the items (columns) in `columns` only: their scores are written, every
+    /// other one is left as it is. Disjoint ranges may be scored on different threads at once.
+    public static func score(
+        itemsByDimension items: UnsafePointer<Float>, itemCount: Int, dimension: Int, queries: UnsafePointer<Float>,
+        queryCount: Int, into scores: UnsafeMutablePointer<Float>, stride: Int, columns: Range<Int>
+    ) {
         precondition(stride >= itemCount, "a stride of \(stride) for \(itemCount) items")
-        guard itemCount > 0, dimension > 0, queryCount > 0 else { return }
+        precondition(columns.lowerBound >= 0 && columns.upperBound <= itemCount, "columns \(columns) of \(itemCount) items")
+        guard !columns.isEmpty, dimension > 0, queryCount > 0 else { return }
         let d = Int32(dimension)
         let n = Int32(itemCount)
         if queryCount < matrixProductFromQueries {
             for query in 0..<queryCount {
-                // scores[query] (itemCount) = itemsᵀ-layout (d × itemCount)ᵀ · queries[query]
+                // scores[query][columns] = itemsᵀ-layout[·][columns] (d × columns)ᵀ · queries[query]
                 cblas_sgemv(
-                    CblasRowMajor, CblasTrans, d, n, 1, items, n, queries + query * dimension, 1, 0, scores + query * stride, 1)
+                    CblasRowMajor, CblasTrans, d, Int32(columns.count), 1, items + columns.lowerBound, n,
+                    queries + query * dimension, 1, 0, scores + query * stride + columns.lowerBound, 1)
             }
             return
         }
         let blockColumns = blockColumns(dimension: dimension)
-        for start in Swift.stride(from: 0, to: itemCount, by: blockColumns) {
-            let columns = min(blockColumns, itemCount - start)
-            // scores[·][start..<start + columns] (queries × columns) = queries (queries × d) · items[·][start..<start + columns] (d × columns)
+        for start in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: blockColumns) {
+            let width = min(blockColumns, columns.upperBound - start)
+            // scores[·][start..<start + width] (queries × width) = queries (queries × d) · items[·][start..<start + width] (d × width)
             cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queryCount), Int32(columns), d, 1, queries, d,
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queryCount), Int32(width), d, 1, queries, d,
                 items + start, n, 0, scores + start, Int32(stride))
         }
+    }
+
+    /// `itemCount` columns cut into at most `parts` consecutive ranges whose bounds (but the
+    /// last) are multiples of the matrix product's block, for splitting one scan across threads.
+    public static func parts(itemCount: Int, dimension: Int, parts: Int) -> [Range<Int>] {
+        guard itemCount > 0 else { return [] }
+        let block = blockColumns(dimension: dimension)
+        let wanted = (itemCount + max(parts, 1) - 1) / max(parts, 1)
+        let width = (wanted + block - 1) / block * block
+        return Swift.stride(from: 0, to: itemCount, by: width).map { $0..<min($0 + width, itemCount) }
     }
 }
