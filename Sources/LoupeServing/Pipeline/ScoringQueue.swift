@@ -13,12 +13,13 @@ import Synchronization
 /// batch instead of once per request. The worker thread ends after `idleTimeout` without work
 /// and is started again by the next request.
 ///
-/// A pass is cut into up to `scanParts` ranges of items (`ItemScoring.parts`, `SharedParts`).
-/// The worker takes them in turn, and so does a helper job on the requests' executor, which gets
-/// a thread only when one is free: a core that would wait for the scan scores part of it
-/// instead, and when every thread is busy the helper finds nothing left and ends. At d = 128 on
-/// 2 cores (`loupe bench serve`, docs/benchmarks.md) single requests over HTTP took 1.27 ms at
-/// p50 instead of 2.07, and 64 concurrent ones were served at 2,221 a second instead of 2,061.
+/// With one BLAS thread, a pass is cut into up to `scanParts` ranges of items (`partsToCut`,
+/// `ItemScoring.parts`, `SharedParts`). The worker takes them in turn, and so does a helper job
+/// on the requests' executor, which gets a thread only when one is free: a core that would wait
+/// for the scan scores part of it instead, and when every thread is busy the helper finds
+/// nothing left and ends. At d = 128 on 2 cores without the learner (`loupe bench serve`,
+/// docs/benchmarks.md), single requests over HTTP then took 1.36 ms at p50 instead of
+/// 2.07–2.09, and 64 concurrent ones were served at 2,234 a second instead of 1,801–2,061.
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`.
 final class ScoringQueue: @unchecked Sendable {
@@ -127,7 +128,7 @@ final class ScoringQueue: @unchecked Sendable {
             condition.lock()
             let observer = self.observer
             condition.unlock()
-            let parts = ItemScoring.parts(itemCount: catalog.count, dimension: dimension, parts: Self.scanParts)
+            let parts = ItemScoring.parts(itemCount: catalog.count, dimension: dimension, parts: Self.partsToCut)
             let scan = SharedParts(count: parts.count) { part in
                 catalog.embeddingsByDimension.withUnsafeBufferPointer { items in
                     queries.withUnsafeBufferPointer { queries in
@@ -148,13 +149,20 @@ final class ScoringQueue: @unchecked Sendable {
             // A helper on the requests' executor: it runs once one of its threads has nothing
             // else to do, takes parts this thread has not started yet, and finds none left
             // (and ends at once) when the threads stayed busy until the scan was done.
-            if parts.count > 1 { Task.detached(priority: batch[0].priority) { scan.run() } }
+            scan.offerToPool(priority: batch[0].priority)
             scan.run()
         }
     }
 
     /// Parts one scan is cut into, for its helper.
     static let scanParts = 16
+
+    /// The parts to cut a scan into now: `scanParts` while OpenBLAS runs one thread per product
+    /// (as servers set it, `BLASThreads.set(1)`), else 1. With threads of its own OpenBLAS
+    /// already spreads each product over the cores, and the products of two callers at once
+    /// only contend: single requests at d = 128 beside the simulated learner took 8.0 ms at p50
+    /// (p99 88 ms) with 2 BLAS threads and scans shared this way, against 2.0 (11.5) unshared.
+    static var partsToCut: Int { BLASThreads.count == 1 ? scanParts : 1 }
 
     /// A buffer for `rows` rows of `itemCount` scores, held by `holders` requests: the smallest
     /// spare one that fits, or a new one of `rows` rounded up to a `rowStep`.
@@ -253,5 +261,12 @@ final class SharedParts: @unchecked Sendable {
             // other part's effects before it finishes.
             if completed.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == count { finish() }
         }
+    }
+
+    /// A helper job on the concurrency pool that calls `run()` once a thread of the pool is
+    /// free, unless there is a single part (nothing to share).
+    func offerToPool(priority: TaskPriority?) {
+        guard count > 1 else { return }
+        Task.detached(priority: priority) { self.run() }
     }
 }
