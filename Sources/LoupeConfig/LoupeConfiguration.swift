@@ -182,6 +182,10 @@ public struct ServerSettings: Sendable, Equatable, SettingsSection {
     public var maxBodyBytes = 1_048_576
     /// Most events one `POST /v1/events` may carry.
     public var maxEventsPerRequest = 1000
+    /// Impressions waiting to be written to the log; when full, new ones are dropped and counted.
+    public var impressionQueueCapacity = 10_000
+    /// The longest an impression waits before its batch is written, in milliseconds.
+    public var impressionFlushMs = 200
 
     public init() {}
 
@@ -194,6 +198,8 @@ public struct ServerSettings: Sendable, Equatable, SettingsSection {
         protectReads = try section.bool("protect_reads") ?? protectReads
         maxBodyBytes = try section.positiveInt("max_body_bytes") ?? maxBodyBytes
         maxEventsPerRequest = try section.positiveInt("max_events_per_request") ?? maxEventsPerRequest
+        impressionQueueCapacity = try section.positiveInt("impression_queue_capacity") ?? impressionQueueCapacity
+        impressionFlushMs = try section.positiveInt("impression_flush_ms") ?? impressionFlushMs
     }
 }
 

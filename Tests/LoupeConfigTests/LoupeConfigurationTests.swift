@@ -15,6 +15,15 @@ import Testing
         #expect(configuration.inference.cacheTTL == 3600)
         #expect(configuration.inference.candidatePoolSize == 1000)
         #expect(configuration.inference.numRecommendations == 10)
+        #expect(configuration.server.impressionQueueCapacity == 10_000)
+        #expect(configuration.server.impressionFlushMs == 200)
+    }
+
+    @Test func impressionQueueSettingsAreRead() throws {
+        let configuration = try LoupeConfiguration.parse(
+            "server:\n  impression_queue_capacity: 50000\n  impression_flush_ms: 50\n")
+        #expect(configuration.server.impressionQueueCapacity == 50_000)
+        #expect(configuration.server.impressionFlushMs == 50)
     }
 
     @Test func fileOverridesDefaultsAndPassesKafkaPropertiesThrough() throws {
@@ -53,6 +62,8 @@ import Testing
         ("modle:\n  x: 1\n", "unknown setting modle"),
         ("model:\n  user_embedding_dim: -3\n", "model.user_embedding_dim must be a positive integer"),
         ("training:\n  learning_rate: fast\n", "training.learning_rate must be a number"),
+        ("server:\n  impression_queue_capacity: 0\n", "server.impression_queue_capacity must be a positive integer"),
+        ("server:\n  impression_flush_ms: soon\n", "server.impression_flush_ms must be a positive integer"),
         ("log: [1, 2]\n", "log must be a mapping"),
         ("log:\n  brokers: [a\n", "not valid YAML"),
     ])

@@ -199,6 +199,15 @@ struct HTTPAPITests {
         #expect(HTTPSettings(server: ServerSettings(), inference: InferenceSettings(), environment: [:]).apiToken == nil)
     }
 
+    @Test func impressionQueueSettingsComeFromTheServerSection() {
+        var server = ServerSettings()
+        server.impressionQueueCapacity = 123
+        server.impressionFlushMs = 45
+        let settings = HTTPSettings(server: server, inference: InferenceSettings(), environment: [:])
+        #expect(settings.impressionQueueCapacity == 123)
+        #expect(settings.impressionFlushInterval == .milliseconds(45))
+    }
+
     @Test func liveServerAnswersOverTCP() async throws {
         let environment = try HTTPTestEnvironment()
         try await environment.server(configure: { $0.port = 0 }).makeApplication().test(.live) { client in

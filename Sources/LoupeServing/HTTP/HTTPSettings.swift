@@ -18,9 +18,9 @@ public struct HTTPSettings: Sendable {
     /// How often the service moves to a newer store snapshot.
     public var snapshotRefreshInterval: Duration
     /// Impressions waiting to be written; when full, new ones are dropped and counted.
-    public var impressionQueueCapacity = 10_000
+    public var impressionQueueCapacity: Int
     /// The longest an impression waits before its batch is written.
-    public var impressionFlushInterval: Duration = .milliseconds(200)
+    public var impressionFlushInterval: Duration
 
     /// - Parameter environment: `LOUPE_API_TOKEN`, when set and not empty, overrides `server.api_token`.
     public init(
@@ -39,5 +39,7 @@ public struct HTTPSettings: Sendable {
         maxRecommendations = max(1, inference.maxRecommendations)
         defaultRecommendations = min(max(1, inference.numRecommendations), maxRecommendations)
         snapshotRefreshInterval = .milliseconds(max(1, inference.snapshotRefreshMs))
+        impressionQueueCapacity = max(1, server.impressionQueueCapacity)
+        impressionFlushInterval = .milliseconds(max(1, server.impressionFlushMs))
     }
 }
