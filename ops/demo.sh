@@ -152,11 +152,21 @@ status, body = call("/v1/events", json.dumps([event]).encode(),
                     {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
 print(f"  POST /v1/events with the token: {status} {body.decode().strip()}")
 
-status, body = call("/metrics")
-wanted = ("loupe_http_requests_total", "loupe_cache_hit_ratio", "loupe_snapshot_age_seconds", "loupe_impressions")
+# Impressions are written asynchronously (at least every server.impression_flush_ms): give the
+# writer a moment to write those of the lists served above before reading the counters.
+served = len(users) + 1  # the known users above and the unknown one
+deadline = time.time() + 5
+while True:
+    status, body = call("/metrics")
+    written = [line for line in body.decode().splitlines() if line.startswith("loupe_impressions_written_total")]
+    if (written and float(written[0].split()[-1]) >= served) or time.time() > deadline:
+        break
+    time.sleep(0.1)
+wanted = ("loupe_http_requests_total", "loupe_cache_hit_ratio", "loupe_snapshot_age_seconds",
+          "loupe_impressions_written_total", "loupe_impressions_dropped_total")
 lines = [line for line in body.decode().splitlines() if line.startswith(wanted)]
 print("  a few of /metrics:")
-for line in lines[:8]:
+for line in lines:
     print(f"    {line}")
 PY
 kill -TERM "$server"
