@@ -34,10 +34,11 @@ public enum ServingStoreBuilder {
         directory: String, items: Int, users: Int, dimension: Int, seed: UInt64 = 42, progress: (Int) -> Void = { _ in }
     ) throws -> (StateStore, Summary) {
         let start = ContinuousClock.now
-        // Large enough for 1,000,000 users at d = 128 and a default run of the benchmark's writer,
-        // whose commits grow the file by 30–45 MB each (few freed pages are reused while snapshots
-        // are held): the writer must not grow the map (`ServeBenchmark.checkMapHeadroom`). The
-        // map is address space; the file grows only with the data.
+        // Large enough for 1,000,000 users at d = 128 and a default run of the benchmark's writer
+        // (the file ends near 2 GB while snapshots move; a snapshot that stood still would let
+        // every 30–45 MB commit add to it): the writer must not grow the map
+        // (`ServeBenchmark.checkMapHeadroom`). The map is address space; the file grows only
+        // with the data.
         let store = try StateStore(directory: directory, initialMapSize: 32 << 30)
         let groups = try store.table(named: "learner_groups")
         var random = BenchmarkRandom(seed: seed)
