@@ -26,7 +26,9 @@ let package = Package(
 
         .target(name: "LoupeLMDB", dependencies: ["CLMDB"], swiftSettings: strict),
         .target(name: "LoupeStore", dependencies: ["LoupeLMDB"], swiftSettings: strict),
-        .target(name: "LoupeEvents", swiftSettings: strict),
+        // Seeded, machine-independent randomness and hashing that every deterministic fold shares.
+        .target(name: "LoupeRandomness", swiftSettings: strict),
+        .target(name: "LoupeEvents", dependencies: ["LoupeRandomness"], swiftSettings: strict),
         .target(
             name: "LoupeConfig",
             dependencies: [.product(name: "Yams", package: "Yams")],
@@ -34,22 +36,24 @@ let package = Package(
         ),
         .target(
             name: "LoupeLog",
-            dependencies: ["LoupeEvents", "LoupeLMDB", "LoupeConfig", "CRdKafka", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeLMDB", "LoupeConfig", "CRdKafka", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
-        .target(name: "LoupeML", dependencies: ["CBLAS"], swiftSettings: strict),
-        .target(name: "LoupeWorld", dependencies: ["LoupeEvents"], swiftSettings: strict),
-        .target(name: "LoupeEvaluation", dependencies: ["LoupeEvents", "LoupeStore"], swiftSettings: strict),
+        .target(name: "LoupeML", dependencies: ["CBLAS", "LoupeRandomness"], swiftSettings: strict),
+        .target(name: "LoupeWorld", dependencies: ["LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
+        .target(
+            name: "LoupeEvaluation", dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeML", "LoupeLearning", "LoupeWorld"],
+            swiftSettings: strict),
         .target(
             name: "LoupeLearning",
-            dependencies: ["LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML"],
+            dependencies: ["LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness"],
             swiftSettings: strict
         ),
         // The recommendation pipeline on store snapshots, and `loupe serve`'s HTTP service.
         .target(
             name: "LoupeServing",
             dependencies: [
-                "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeConfig", "CBLAS",
+                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeStore", "LoupeML", "LoupeConfig", "CBLAS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -61,7 +65,7 @@ let package = Package(
         .target(
             name: "LoupeBench",
             dependencies: [
-                "LoupeEvents", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeServing", "LoupeConfig", "CBLAS",
+                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeServing", "LoupeConfig", "CBLAS",
             ],
             swiftSettings: strict
         ),
@@ -76,19 +80,23 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
         .testTarget(
             name: "LoupeLearningTests",
-            dependencies: ["LoupeLearning", "LoupeEvaluation", "LoupeWorld", "LoupeLog", "LoupeStore", "LoupeEvents"],
+            dependencies: ["LoupeLearning", "LoupeML", "LoupeWorld", "LoupeLog", "LoupeStore", "LoupeEvents"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "LoupeEvaluationTests",
+            dependencies: ["LoupeEvaluation", "LoupeLearning", "LoupeML", "LoupeWorld", "LoupeEvents", "LoupeRandomness"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LoupeStoreTests", dependencies: ["LoupeStore", "LoupeLMDB", "loupe"], swiftSettings: strict),
         .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(
             name: "LoupeMLTests", dependencies: ["LoupeML"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LoupeConfigTests", dependencies: ["LoupeConfig"], swiftSettings: strict),
-        .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
         .testTarget(
             name: "LoupeServingTests",
             dependencies: [

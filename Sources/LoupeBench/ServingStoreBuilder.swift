@@ -1,3 +1,4 @@
+import LoupeRandomness
 import Foundation
 import LoupeEvents
 import LoupeStore

@@ -203,14 +203,28 @@ public struct ServerSettings: Sendable, Equatable, SettingsSection {
     }
 }
 
-/// The online learner's `learner:` section (docs/learning.md).
+/// The online learner's `learner:` section (docs/learning.md). The defaults are
+/// `LearnerSettings`'s (a test keeps the two equal).
 public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
     /// Names this learner's batch records; replay follows one learner.
     public var id = "learner"
     public var dimension = 64
-    public var learningRate = 0.05
+    public var learningRate = 0.1
+    public var biasLearningRate = 0.01
     public var l2 = 0.0001
-    public var negativeSamples = 5
+    public var negativeSamples = 10
+    /// Share of negatives drawn uniformly from the items wanted so far (the rest by popularity^0.75).
+    public var uniformNegativeShare = 1.0
+    /// The user's last wanted items that make up part of their representation (0: none).
+    public var recentItems = 20
+    /// Their context rows are summed and scaled by n^−exponent.
+    public var recentExponent = 0.5
+    /// Noise that new rows start with around their group's mean.
+    public var initialScale = 0.01
+    /// Half-life of the popularity model in event time (0: plain counts).
+    public var popularityHalfLifeMs = 0
+    /// How much each kind of event counts; < 0 means not wanted, 0 not learned.
+    public var eventWeights = EventWeightsConfiguration()
     /// Records per store transaction.
     public var batchSize = 65_536
     /// Milliseconds a batch may wait for more records.
@@ -226,12 +240,47 @@ public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
         id = try section.string("id") ?? id
         dimension = try section.positiveInt("dimension") ?? dimension
         learningRate = try section.positiveDouble("learning_rate") ?? learningRate
+        biasLearningRate = try section.nonNegativeDouble("bias_learning_rate") ?? biasLearningRate
         l2 = try section.nonNegativeDouble("l2") ?? l2
         negativeSamples = try section.nonNegativeInt("negative_samples") ?? negativeSamples
+        uniformNegativeShare = try section.unitDouble("uniform_negative_share") ?? uniformNegativeShare
+        recentItems = try section.nonNegativeInt("recent_items") ?? recentItems
+        recentExponent = try section.nonNegativeDouble("recent_exponent") ?? recentExponent
+        initialScale = try section.nonNegativeDouble("initial_scale") ?? initialScale
+        popularityHalfLifeMs = try section.nonNegativeInt("popularity_half_life_ms") ?? popularityHalfLifeMs
+        try section.read("event_weights", into: &eventWeights)
         batchSize = try section.positiveInt("batch_size") ?? batchSize
         maxDelayMs = try section.positiveInt("max_delay_ms") ?? maxDelayMs
         deduplicationWindowMs = try section.positiveInt("deduplication_window_ms") ?? deduplicationWindowMs
         historyLength = try section.nonNegativeInt("history_length") ?? historyLength
+    }
+}
+
+/// `learner.event_weights`: how much each kind of event counts, and which way.
+public struct EventWeightsConfiguration: Sendable, Equatable, SettingsSection {
+    public var view = 1.0
+    public var click = 1.0
+    public var tryOn = 1.0
+    public var addToCart = 1.0
+    public var purchase = 1.0
+    public var like = 1.0
+    public var dislike = -1.0
+    public var `return` = -1.0
+    /// A rating of r stars counts (r − 3)/2 × this.
+    public var rating = 1.0
+
+    public init() {}
+
+    mutating func read(_ section: inout Section) throws {
+        view = try section.number("view") ?? view
+        click = try section.number("click") ?? click
+        tryOn = try section.number("try_on") ?? tryOn
+        addToCart = try section.number("add_to_cart") ?? addToCart
+        purchase = try section.number("purchase") ?? purchase
+        like = try section.number("like") ?? like
+        dislike = try section.number("dislike") ?? dislike
+        `return` = try section.number("return") ?? `return`
+        rating = try section.number("rating") ?? rating
     }
 }
 
@@ -308,19 +357,19 @@ struct Section {
     }
 
     mutating func positiveDouble(_ key: String) throws -> Double? {
-        guard let number = try double(key) else { return nil }
+        guard let number = try number(key) else { return nil }
         guard number > 0 else { throw ConfigurationError("\(name(key)) must be greater than 0, got \(number)") }
         return number
     }
 
     mutating func nonNegativeDouble(_ key: String) throws -> Double? {
-        guard let number = try double(key) else { return nil }
+        guard let number = try number(key) else { return nil }
         guard number >= 0 else { throw ConfigurationError("\(name(key)) must not be negative, got \(number)") }
         return number
     }
 
     mutating func unitDouble(_ key: String) throws -> Double? {
-        guard let number = try double(key) else { return nil }
+        guard let number = try number(key) else { return nil }
         guard (0...1).contains(number) else { throw ConfigurationError("\(name(key)) must be between 0 and 1, got \(number)") }
         return number
     }
@@ -331,7 +380,8 @@ struct Section {
         throw ConfigurationError("\(name(key)) must be true or false, got \(node)")
     }
 
-    private mutating func double(_ key: String) throws -> Double? {
+    /// Any finite number.
+    mutating func number(_ key: String) throws -> Double? {
         guard let node = value(key) else { return nil }
         if let number = node as? Double, number.isFinite { return number }
         if let number = node as? Int { return Double(number) }

@@ -5,7 +5,11 @@ import LoupeML
 public struct LearnerSettings: Sendable, Equatable {
     /// Names the learner's batch records in `learner-batches`; replay follows one learner.
     public var learnerId = "learner"
-    public var model = OnlineModelSettings()
+    public var model = OnlineRankingSettings()
+    /// How much each kind of event counts, and which way.
+    public var weights = EventWeights()
+    /// Half-life of the popularity model's counts in event time (nil: plain counts).
+    public var popularityHalfLifeMilliseconds: Int64?
     /// Records per store transaction.
     public var batchSize = 65_536
     /// How long a batch may wait for more records before it is applied.
@@ -18,17 +22,23 @@ public struct LearnerSettings: Sendable, Equatable {
     public init() {}
 }
 
-/// How much each kind of event counts, and which way (docs/learning.md).
-enum EventWeights {
-    static let view: Float = 0.1
-    static let click: Float = 0.3
-    static let tryOn: Float = 0.6
-    static let addToCart: Float = 0.8
-    static let purchase: Float = 1.0
-    static let like: Float = 0.7
-    static let dislike: Float = -0.7
-    static let `return`: Float = -1.0
+/// How much each kind of event counts, and which way: > 0 wanted, < 0 not wanted, 0 not
+/// learned (docs/learning.md). The defaults were chosen on the generated world's validation
+/// split; every wanted kind counts alike there, which also is what a source of a single kind
+/// (MovieLens ratings as clicks) needs.
+public struct EventWeights: Sendable, Equatable {
+    public var view: Float = 1
+    public var click: Float = 1
+    public var tryOn: Float = 1
+    public var addToCart: Float = 1
+    public var purchase: Float = 1
+    public var like: Float = 1
+    public var dislike: Float = -1
+    public var `return`: Float = -1
+    /// A rating of r stars counts (r − 3)/2 × this: 5 → +1, 1 → −1, 3 → nothing.
+    public var rating: Float = 1
 
-    /// A rating of r stars counts (r − 3) / 2: 5 → +1, 1 → −1, 3 → nothing.
-    static func rating(_ stars: Int) -> Float { Float(stars - 3) / 2 }
+    public init() {}
+
+    public func rating(_ stars: Int) -> Float { rating * Float(stars - 3) / 2 }
 }

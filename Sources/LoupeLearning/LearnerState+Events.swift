@@ -3,7 +3,7 @@ import LoupeStore
 
 extension LearnerState {
     /// Folds one valid event into the state (docs/learning.md says what each type does).
-    mutating func apply(_ event: Event, negatives: Int) {
+    mutating func apply(_ event: Event) {
         switch event {
         case .catalog(let change):
             let index = item(change.itemId, style: change.item?.style.index, time: change.timestamp)
@@ -18,9 +18,9 @@ extension LearnerState {
                 items[index].currency = attributes.currency
                 items[index].material = attributes.material
                 items[index].color = attributes.color
-                items[index].deleted = false
+                setDeleted(index, false)
             } else {
-                items[index].deleted = true
+                setDeleted(index, true)
             }
         case .faceAnalysis(let analysis):
             let index = user(analysis.userId, faceShape: analysis.faceShape?.index, time: analysis.timestamp)
@@ -38,29 +38,29 @@ extension LearnerState {
         case .interaction(let interaction):
             let (weight, kind): (Float, HistoryKind)
             switch interaction.kind {
-            case .view: (weight, kind) = (EventWeights.view, .view)
-            case .click: (weight, kind) = (EventWeights.click, .click)
-            case .tryOn: (weight, kind) = (EventWeights.tryOn, .tryOn)
-            case .addToCart: (weight, kind) = (EventWeights.addToCart, .addToCart)
-            case .purchase: (weight, kind) = (EventWeights.purchase, .purchase)
+            case .view: (weight, kind) = (weights.view, .view)
+            case .click: (weight, kind) = (weights.click, .click)
+            case .tryOn: (weight, kind) = (weights.tryOn, .tryOn)
+            case .addToCart: (weight, kind) = (weights.addToCart, .addToCart)
+            case .purchase: (weight, kind) = (weights.purchase, .purchase)
             }
-            observe(user: interaction.userId, item: interaction.itemId, weight: weight, kind: kind, event: event, negatives: negatives)
+            observe(user: interaction.userId, item: interaction.itemId, weight: weight, kind: kind, event: event)
         case .feedback(let feedback):
             let (weight, kind): (Float, HistoryKind)
             switch feedback.kind {
-            case .like: (weight, kind) = (EventWeights.like, .like)
-            case .dislike: (weight, kind) = (EventWeights.dislike, .dislike)
-            case .return: (weight, kind) = (EventWeights.return, .return)
-            case .rating: (weight, kind) = (EventWeights.rating(feedback.rating ?? 3), .rating)
+            case .like: (weight, kind) = (weights.like, .like)
+            case .dislike: (weight, kind) = (weights.dislike, .dislike)
+            case .return: (weight, kind) = (weights.return, .return)
+            case .rating: (weight, kind) = (weights.rating(feedback.rating ?? 3), .rating)
             }
-            observe(user: feedback.userId, item: feedback.itemId, weight: weight, kind: kind, event: event, negatives: negatives)
+            observe(user: feedback.userId, item: feedback.itemId, weight: weight, kind: kind, event: event)
         case .impression, .modelEvent, .evalMetric, .driftAlert, .deadLetter, .learnerBatch:
             counters[.ignored] += 1
         }
     }
 
     private mutating func observe(
-        user userId: String, item itemId: String, weight: Float, kind: HistoryKind, event: Event, negatives: Int
+        user userId: String, item itemId: String, weight: Float, kind: HistoryKind, event: Event
     ) {
         let userIndex = user(userId, time: event.timestamp)
         let knownItems = itemIds.count
@@ -69,9 +69,8 @@ extension LearnerState {
         if itemIndex >= knownItems { counters[.unknownItems] += 1 }
         touchUser(userIndex, time: event.timestamp)
         touchItem(itemIndex, time: event.timestamp)
-        learn(user: userIndex, item: itemIndex, weight: weight, eventId: event.eventId, negatives: negatives)
+        learn(user: userIndex, item: itemIndex, weight: weight, time: event.timestamp, eventId: event.eventId)
         items[itemIndex].interactionCount += 1
-        sampler.observe(itemIndex)
         pendingHistory.append((userIndex, HistoryEntry(itemId: itemId, kind: kind, weight: weight, time: event.timestamp)))
         if kind == .purchase || kind == .return {
             pendingPurchases.append((userIndex, itemIndex, event.timestamp, kind == .purchase))

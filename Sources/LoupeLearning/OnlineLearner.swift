@@ -217,7 +217,7 @@ public final class OnlineLearner {
                     }
                     applied.append((Int32(index), event.timestamp, hash, latest[hash] ?? -1))
                     latest[hash] = Int32(applied.count - 1)
-                    self.state.apply(event, negatives: settings.model.negativeSamples)
+                    self.state.apply(event)
                     self.state.counters[.applied] += 1
                 }
             }
@@ -244,7 +244,7 @@ public final class OnlineLearner {
                     pruned.append((self.seen.hash(eventId), time))
                 }
             }
-            try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: "online-mf-adagrad"))
+            try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: LearnerMetadata.algorithm))
         }
         // The index follows the store only once the batch is committed.
         for entry in applied { self.seen.insert(entry.hash, entry.time) }
@@ -310,9 +310,4 @@ public final class OnlineLearner {
         }
         return positions
     }
-}
-
-struct LearnerMetadata: Codable {
-    var learner: String
-    var algorithm: String
 }

@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// The one way untrusted events enter the log (`loupe produce`, `POST /v1/events`): each input

@@ -17,7 +17,7 @@ public struct EmbeddingTable: Sendable {
 
     /// Adds a row and returns its index.
     @discardableResult
-    public mutating func append(_ row: [Float], accumulator: Float = 0) -> Int {
+    public mutating func append(_ row: some Collection<Float>, accumulator: Float = 0) -> Int {
         precondition(row.count == dimension, "row of \(row.count) values in a table of dimension \(dimension)")
         values.append(contentsOf: row)
         accumulators.append(accumulator)
@@ -39,13 +39,12 @@ public struct EmbeddingTable: Sendable {
         accumulators[index] = accumulator
     }
 
-    /// Runs `body` with mutable access to one row and its accumulator.
-    public mutating func withRow<Result>(
-        _ index: Int, _ body: (UnsafeMutableBufferPointer<Float>, inout Float) throws -> Result
+    /// Runs `body` with the rows (row-major) and the accumulators, mutable.
+    mutating func withStorage<Result>(
+        _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) throws -> Result
     ) rethrows -> Result {
-        let dimension = self.dimension
-        return try values.withUnsafeMutableBufferPointer { all in
-            try body(UnsafeMutableBufferPointer(rebasing: all[index * dimension..<(index + 1) * dimension]), &accumulators[index])
+        try values.withUnsafeMutableBufferPointer { values in
+            try accumulators.withUnsafeMutableBufferPointer { accumulators in try body(values, accumulators) }
         }
     }
 }

@@ -21,6 +21,10 @@ public enum StoreTable: String, CaseIterable, Sendable {
     case userHistory = "user_history"
     /// user id ‖ 0x00 ‖ item id → time of the purchase (Int64 little-endian, epoch ms).
     case purchases
+    /// item id → Float32: the item's bias, added to ⟨user, item⟩ in every personal score.
+    case itemBiases = "item_biases"
+    /// item id → Float64: the popularity model's score of the item (serving's fallback list).
+    case itemPopularity = "item_popularity"
 
     /// LMDB caps the key size; ids longer than this cannot be keys.
     public static let maximumKeyLength = 511
@@ -47,6 +51,8 @@ struct BuiltInTables: Sendable {
     let seenEventsByTime: LMDBDatabase
     let userHistory: LMDBDatabase
     let purchases: LMDBDatabase
+    let itemBiases: LMDBDatabase
+    let itemPopularity: LMDBDatabase
 
     init(_ environment: LMDBEnvironment) throws {
         userEmbeddings = try environment.database(StoreTable.userEmbeddings.rawValue)
@@ -58,6 +64,8 @@ struct BuiltInTables: Sendable {
         seenEventsByTime = try environment.database(StoreTable.seenEventsByTime.rawValue)
         userHistory = try environment.database(StoreTable.userHistory.rawValue)
         purchases = try environment.database(StoreTable.purchases.rawValue)
+        itemBiases = try environment.database(StoreTable.itemBiases.rawValue)
+        itemPopularity = try environment.database(StoreTable.itemPopularity.rawValue)
     }
 
     subscript(table: StoreTable) -> LMDBDatabase {
@@ -71,6 +79,8 @@ struct BuiltInTables: Sendable {
         case .seenEventsByTime: seenEventsByTime
         case .userHistory: userHistory
         case .purchases: purchases
+        case .itemBiases: itemBiases
+        case .itemPopularity: itemPopularity
         }
     }
 }

@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// xoshiro256** seeded through SplitMix64: a small, fast generator whose output depends only on

@@ -44,6 +44,8 @@ extension SyntheticWorld {
         writer.key("events"); writer.int(configuration.events)
         writer.key("drift_at")
         if let driftAt = configuration.driftAt { writer.int(driftAt) } else { writer.null() }
+        writer.key("popularity_skew"); writer.double(configuration.popularitySkew)
+        writer.key("noise"); writer.double(configuration.noise)
         writer.key("epoch_ms"); writer.int(Self.epochMilliseconds)
         writer.key("utility"); writer.string(Self.utilityFormula)
         writer.key("reference_price"); writer.double(Self.referencePrice)

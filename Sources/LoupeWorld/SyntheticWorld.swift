@@ -27,8 +27,6 @@ public struct SyntheticWorld: Sendable {
     public static let featureNoise = 0.3
     /// Prices enter the utility as ln(price / referencePrice).
     public static let referencePrice = 100.0
-    /// popularity_i = zipfExponent · (mean of ln rank − ln rank_i), ranks a random permutation.
-    public static let zipfExponent = 0.6
     /// Fixed start of simulated time: 2026-01-01T00:00:00Z, in epoch milliseconds.
     public static let epochMilliseconds: Int64 = 1_767_225_600_000
 
@@ -64,7 +62,7 @@ public struct SyntheticWorld: Sendable {
         }
 
         var catalogRandom = SeededRandom(seed: seed, stream: Stream.catalog.rawValue)
-        let (items, projection) = Self.drawCatalog(count: configuration.items, &catalogRandom)
+        let (items, projection) = Self.drawCatalog(count: configuration.items, skew: configuration.popularitySkew, &catalogRandom)
         self.items = items
         featureProjection = projection
 
@@ -132,7 +130,8 @@ public struct SyntheticWorld: Sendable {
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
-    private static func drawCatalog(count: Int, _ random: inout SeededRandom) -> ([WorldItem], [Double]) {
+    /// popularityᵢ = skew · (mean of ln rank − ln rankᵢ), ranks a random permutation.
+    private static func drawCatalog(count: Int, skew: Double, _ random: inout SeededRandom) -> ([WorldItem], [Double]) {
         let scale = 1 / (Double(tasteDimensions).squareRoot() * tasteDeviation)
         let projection = (0..<featureDimensions * tasteDimensions).map { _ in random.normal() * scale }
         let styleWeights = FrameModel.drawStyleWeights(&random)
@@ -148,7 +147,7 @@ public struct SyntheticWorld: Sendable {
                 return tenThousandths(value)
             }
             let attributes = FrameModel.drawItem(style: style, features: features, &random)
-            let popularity = tenThousandths(zipfExponent * (meanLogRank - StableMath.log(Double(ranks[index]))))
+            let popularity = tenThousandths(skew * (meanLogRank - StableMath.log(Double(ranks[index]))))
             return WorldItem(id: itemId(index), attributes: attributes, taste: taste, popularity: popularity)
         }
         return (items, projection)

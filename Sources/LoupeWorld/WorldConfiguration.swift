@@ -9,16 +9,26 @@ public struct WorldConfiguration: Sendable, Equatable {
     /// When set, every choice made after this many events have been emitted uses the drifted
     /// affinity matrix.
     public var driftAt: Int?
+    /// How strongly items differ in popularity: popularityᵢ = skew · (mean ln rank − ln rankᵢ).
+    public var popularitySkew: Double
+    /// The temperature of the view choice, softmax(U / noise): 1 as documented, higher values
+    /// make choices noisier (closer to uniform), lower ones sharper.
+    public var noise: Double
 
     public static let maximumUsers = 1_000_000
     public static let maximumItems = 200_000
 
-    public init(seed: UInt64 = 42, users: Int = 2_000, items: Int = 500, events: Int = 100_000, driftAt: Int? = nil) {
+    public init(
+        seed: UInt64 = 42, users: Int = 2_000, items: Int = 500, events: Int = 100_000, driftAt: Int? = nil,
+        popularitySkew: Double = 0.6, noise: Double = 1
+    ) {
         self.seed = seed
         self.users = users
         self.items = items
         self.events = events
         self.driftAt = driftAt
+        self.popularitySkew = popularitySkew
+        self.noise = noise
     }
 
     /// Checks the counts against each other; the messages name the command-line options.
@@ -40,6 +50,12 @@ public struct WorldConfiguration: Sendable, Equatable {
                 "--events (\(events)) must be at least --items (\(items)): "
                     + "the catalog's \(items) item_upsert events come first and count towards --events"
             )
+        }
+        guard popularitySkew.isFinite, (0...5).contains(popularitySkew) else {
+            throw WorldConfigurationError("--popularity-skew must be between 0 and 5; got \(popularitySkew)")
+        }
+        guard noise.isFinite, noise > 0, noise <= 100 else {
+            throw WorldConfigurationError("--noise must be greater than 0 and at most 100; got \(noise)")
         }
         if let driftAt {
             guard driftAt >= items, driftAt < events else {

@@ -257,16 +257,17 @@ public struct WorldEventStream: Sequence, IteratorProtocol {
         return gap(medianSeconds)
     }
 
-    /// The next item viewed: a softmax over utility among `candidateCount` uniformly drawn items.
+    /// The next item viewed: a softmax over utility / noise among `candidateCount` uniformly drawn items.
     private mutating func chooseView(_ session: inout OpenSession, medianSeconds: Double) -> Int64 {
         for position in candidateItems.indices {
             candidateItems[position] = random.index(world.items.count)
         }
         world.utilities(user: session.user, items: candidateItems, affinity: currentAffinity, into: &candidateWeights)
         let highest = candidateWeights.max()!
+        let temperature = world.configuration.noise
         var sum = 0.0
         for position in candidateWeights.indices {
-            candidateWeights[position] = StableMath.exp(candidateWeights[position] - highest)
+            candidateWeights[position] = StableMath.exp((candidateWeights[position] - highest) / temperature)
             sum += candidateWeights[position]
         }
         var target = random.uniform() * sum

@@ -46,6 +46,12 @@ struct Generate: ParsableCommand {
         valueName: "n"))
     var driftAt: Int?
 
+    @Option(help: "How strongly frames differ in popularity (0: not at all; the utility's popularity term is this × (mean ln rank − ln rank)).")
+    var popularitySkew = 0.6
+
+    @Option(help: "Temperature of the shoppers' choice of what to view: 1 as documented, higher is noisier, lower sharper.")
+    var noise = 1.0
+
     @Option(help: ArgumentHelp("Write the events to this file instead of standard output.", valueName: "path"))
     var out: String?
 
@@ -53,7 +59,8 @@ struct Generate: ParsableCommand {
     var truth: String?
 
     var worldConfiguration: WorldConfiguration {
-        WorldConfiguration(seed: seed, users: users, items: items, events: events, driftAt: driftAt)
+        WorldConfiguration(
+            seed: seed, users: users, items: items, events: events, driftAt: driftAt, popularitySkew: popularitySkew, noise: noise)
     }
 
     func validate() throws {

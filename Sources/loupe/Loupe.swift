@@ -14,6 +14,9 @@ struct Loupe: ParsableCommand {
               loupe generate --events 10000 --seed 1 | loupe produce
               loupe tail --topic interactions --from-beginning --until-end --max 5
             """,
-        subcommands: [Topics.self, Produce.self, Tail.self, Generate.self, Learn.self, Replay.self, Store.self, Evaluate.self, Recommend.self, Bench.self, Serve.self]
+        subcommands: [
+            Topics.self, Produce.self, Tail.self, Generate.self, Import.self, Learn.self, Replay.self, Store.self, Evaluate.self,
+            Recommend.self, Bench.self, Serve.self,
+        ]
     )
 }

@@ -13,7 +13,7 @@ struct Recommend: ParsableCommand {
             cache is not used), one JSON line per user, in user id order for --all and in file \
             order for --users:
 
-              {"user_id":"u-1","items":[{"item_id":"f-7","score":0.83,"reason":"personalized"}],"model_version":"online-mf-d64@1042"}
+              {"user_id":"u-1","items":[{"item_id":"f-7","score":0.83,"reason":"personalized"}],"model_version":"online-bpr-d64@1042"}
 
             The output is written to a temporary file beside --out and renamed when complete, \
             so a failed run leaves no partial file. Progress (users done, rate, ETA) is shown \

@@ -91,7 +91,7 @@ final class ManualClock: Sendable {
         #expect(list.items.map(\.score) == [8, 4, 3.5])
         #expect(!list.coldStart && !list.cached && list.userVersion == 3)
         #expect(list.positions == [StorePosition(topic: "interactions", partition: 0, offset: 1)])
-        #expect(list.modelVersion.hasPrefix("online-mf-d4@"))
+        #expect(list.modelVersion.hasPrefix("online-bpr-d4@"))
     }
 
     @Test func filtersPriceRangeAndUnknownPrices() throws {

@@ -59,6 +59,10 @@ struct FaceShapeGroups: Sendable {
                 }
             }
         }
+        // Plus each item's bias: a typical user of the group scores as any user does.
+        for group in 0..<Self.groupCount where present[group] {
+            for row in 0..<itemCount { scores[group * itemCount + row] += catalog.biases[row] }
+        }
         let computed = scores
         var orders: [[Int32]] = []
         for group in 0..<Self.groupCount {

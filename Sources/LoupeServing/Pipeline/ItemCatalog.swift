@@ -22,13 +22,18 @@ public struct ItemCatalog: Sendable {
     public let prices: [Double]
     /// Style index per row; -1 when unknown.
     public let styles: [Int8]
-    /// Interactions counted per row (popularity).
+    /// The personal score's item bias per row (0 when the store has none).
+    public let biases: [Float]
+    /// Interactions counted per row.
     public let interactionCounts: [UInt64]
+    /// The popularity model's score per row (`item_popularity`; the interaction count where
+    /// the store has none): what the popular list and cold starts rank by.
+    public let popularity: [Float]
     /// 1 when the row is servable, else 0.
     let servable: [UInt8]
-    /// Servable rows, most interactions first (ties: lower row first).
+    /// Servable rows, most popular first (ties: lower row first).
     let popularOrder: [Int32]
-    let largestInteractionCount: UInt64
+    let largestPopularity: Float
 
     public var count: Int { ids.count }
 
@@ -66,8 +71,10 @@ public struct ItemCatalog: Sendable {
                 inverseNorms[row] = sum > 0 ? 1 / sum.squareRoot() : 0
             }
         }
+        let stored = try snapshot.itemPopularity(for: matrix.ids)
+        let popularity = (0..<count).map { Float(stored[$0] ?? Double(counts[$0])) }
         var popular = (0..<count).filter { servable[$0] != 0 }.map { Int32($0) }
-        popular.sort { counts[Int($0)] != counts[Int($1)] ? counts[Int($0)] > counts[Int($1)] : $0 < $1 }
+        popular.sort { popularity[Int($0)] != popularity[Int($1)] ? popularity[Int($0)] > popularity[Int($1)] : $0 < $1 }
 
         ids = matrix.ids
         self.dimension = dimension
@@ -78,9 +85,11 @@ public struct ItemCatalog: Sendable {
         self.inverseNorms = inverseNorms
         self.prices = prices
         self.styles = styles
+        biases = try snapshot.itemBiases(for: matrix.ids)
         interactionCounts = counts
+        self.popularity = popularity
         self.servable = servable
         popularOrder = popular
-        largestInteractionCount = counts.max() ?? 0
+        largestPopularity = popularity.max() ?? 0
     }
 }

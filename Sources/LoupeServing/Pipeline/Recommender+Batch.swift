@@ -61,7 +61,7 @@ extension Recommender {
                         chunk[index], purchases: users[index].purchases, rejected: frozenRejections[index], scratch: scratch)
                     return snapshot.rank(
                         chunk[index], user: users[index], hasHistory: frozenHistories[index],
-                        scores: UnsafePointer(block.scores.baseAddress! + 2 * index * count), scratch: scratch, settings: pipeline
+                        scores: block.scores.baseAddress! + 2 * index * count, scratch: scratch, settings: pipeline
                     )
                 }
             }

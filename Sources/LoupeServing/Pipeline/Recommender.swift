@@ -213,7 +213,7 @@ public final class Recommender: RecommendationService {
     /// then history row, `catalog.count` each).
     func finish(
         _ request: RecommendationRequest, _ prepared: PreparedRequest, snapshot: ServingSnapshot, scratch: RequestScratch,
-        scores: UnsafePointer<Float>, cache: PredictionCache?
+        scores: UnsafeMutablePointer<Float>, cache: PredictionCache?
     ) -> RecommendationList {
         let user = prepared.user
         snapshot.prepareMask(request, purchases: user.purchases, rejected: prepared.rejected, scratch: scratch)

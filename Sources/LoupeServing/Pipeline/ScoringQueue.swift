@@ -39,7 +39,7 @@ final class ScoringQueue: @unchecked Sendable {
     /// once all of them have released it.
     struct BatchScores: @unchecked Sendable {
         fileprivate let buffer: ScoreBuffer
-        let rows: UnsafePointer<Float>
+        let rows: UnsafeMutablePointer<Float>
     }
 
     /// Observes each pass: the number of requests and query rows it scored.

@@ -114,10 +114,11 @@ extension ServingSnapshot {
     }
 
     /// Candidate pool, rerank, diversification: the list for one user whose scores (user row,
-    /// then history row, `catalog.count` each) are in `scores` and whose mask is prepared.
+    /// then history row, `catalog.count` each: inner products, without the item biases, which
+    /// this adds to the user row in place) are in `scores` and whose mask is prepared.
     /// Returns the items and whether it was a cold start.
     func rank(
-        _ request: RecommendationRequest, user: UserInputs, hasHistory: Bool, scores: UnsafePointer<Float>,
+        _ request: RecommendationRequest, user: UserInputs, hasHistory: Bool, scores: UnsafeMutablePointer<Float>,
         scratch: RequestScratch,
         settings: PipelineSettings
     ) -> (items: [RecommendedItem], coldStart: Bool) {
@@ -187,6 +188,9 @@ extension ServingSnapshot {
         let coldStart = !user.hasEmbedding
         let poolScores = scratch.poolScores
         if user.hasEmbedding {
+            catalog.biases.withUnsafeBufferPointer { biases in
+                for row in 0..<count { scores[row] += biases[row] }
+            }
             if hasHistory { takeBest(scores + count, limit / 5, .similarToRecent) }
             if let faceGroup { take(faces.orders[faceGroup], limit / 5, .faceShapeFit) }
             take(catalog.popularOrder, limit / 20, .popular, interacted: true)
@@ -201,8 +205,8 @@ extension ServingSnapshot {
             }
         } else {
             take(catalog.popularOrder, limit, .popular)
-            let largest = Float(max(catalog.largestInteractionCount, 1))
-            for index in 0..<poolCount { poolScores[index] = Float(catalog.interactionCounts[Int(pool[index])]) / largest }
+            let largest = catalog.largestPopularity > 0 ? catalog.largestPopularity : 1
+            for index in 0..<poolCount { poolScores[index] = catalog.popularity[Int(pool[index])] / largest }
         }
 
         let rows = UnsafeBufferPointer(rebasing: pool[0..<poolCount])

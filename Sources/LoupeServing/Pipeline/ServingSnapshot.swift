@@ -8,7 +8,7 @@ import LoupeStore
 final class ServingSnapshot: Sendable {
     let held: HeldSnapshot
     let transactionId: Int
-    /// `online-mf-d<dimension>@<transaction id>`: changes whenever the item side can have changed.
+    /// `online-bpr-d<dimension>@<transaction id>`: changes whenever the item side can have changed.
     let modelVersion: String
     let positions: [StorePosition]
     /// When it was opened, in the recommender's clock (seconds).
@@ -26,7 +26,7 @@ final class ServingSnapshot: Sendable {
             let catalog = try ItemCatalog(snapshot)
             let faces = try FaceShapeGroups(snapshot, table: groups, catalog: catalog)
             return ServingSnapshot(
-                held: held, modelVersion: "online-mf-d\(dimension)@\(held.transactionId)", positions: try snapshot.positions(),
+                held: held, modelVersion: "online-bpr-d\(dimension)@\(held.transactionId)", positions: try snapshot.positions(),
                 openedAt: openedAt, catalog: catalog, faces: faces, capacity: capacity)
         }
     }

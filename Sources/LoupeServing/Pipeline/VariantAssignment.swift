@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// Assigns each user a variant of the experiment: a stable hash of the salt and the user id,
