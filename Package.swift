@@ -46,7 +46,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LoupeLearning",
-            dependencies: ["LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness"],
+            dependencies: ["LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness", "LoupeConfig"],
             swiftSettings: strict
         ),
         // The recommendation pipeline on store snapshots, and `loupe serve`'s HTTP service.
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
         .testTarget(
             name: "LoupeLearningTests",
-            dependencies: ["LoupeLearning", "LoupeML", "LoupeWorld", "LoupeLog", "LoupeStore", "LoupeEvents"],
+            dependencies: ["LoupeLearning", "LoupeML", "LoupeWorld", "LoupeLog", "LoupeStore", "LoupeEvents", "LoupeConfig"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -211,7 +211,7 @@ public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
     public var dimension = 64
     public var learningRate = 0.1
     public var biasLearningRate = 0.01
-    public var l2 = 0.0001
+    public var l2 = 0.1
     public var negativeSamples = 10
     /// Share of negatives drawn uniformly from the items wanted so far (the rest by popularity^0.75).
     public var uniformNegativeShare = 1.0

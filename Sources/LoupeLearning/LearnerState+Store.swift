@@ -7,7 +7,8 @@ import LoupeStore
 ///   (d × Float32) ‖ history length (UInt16) ‖ history item indices, oldest first (UInt32 each);
 /// - `learner_items`: id → index (UInt32) ‖ accumulator (Float32) ‖ context accumulator
 ///   (Float32) ‖ wanted count (Int64) ‖ context row yᵢ (d × Float32; none without history);
-/// - `learner_groups`: `face/<g>` or `style/<g>` → member count (Int64) ‖ sums (Float64 × d);
+/// - `learner_groups`: `face/<g>` or `style/<g>` → member count (Int64) ‖ sums (Float64 × d)
+///   (of the users' xᵤ, kept by adding each change; of the items' rows, summed afresh);
 /// - `learner_pairs`: user index ‖ item index (UInt32 big-endian each) → empty: what each user wanted;
 /// - `learner_clocks`: topic ‖ 0 ‖ partition (big-endian) → the partition's clock (Int64);
 /// - `learner_meta`: `counter/<name>` → Int64; `popularity/reference` → Int64.
@@ -112,20 +113,13 @@ extension LearnerState {
         state.popularity.restore(values: popularity, reference: reference, users: state.userIds.count)
 
         var userSums = state.model.userGroupSums
-        var itemSums = state.model.itemGroupSums
         for group in 0..<faceGroups {
             if let value = try snapshot.get(tables.groups, Array("face/\(group)".utf8)) {
                 let (_, sums) = decodeGroup(value, dimension: dimension)
                 userSums.replaceSubrange(group * dimension..<(group + 1) * dimension, with: sums)
             }
         }
-        for group in 0..<styleGroups {
-            if let value = try snapshot.get(tables.groups, Array("style/\(group)".utf8)) {
-                let (_, sums) = decodeGroup(value, dimension: dimension)
-                itemSums.replaceSubrange(group * dimension..<(group + 1) * dimension, with: sums)
-            }
-        }
-        state.model.restoreGroupSums(users: userSums, items: itemSums)
+        state.model.restoreUserGroupSums(userSums)
 
         let pairCursor = try snapshot.cursor(tables.pairs)
         var pair = try pairCursor.first()
@@ -220,7 +214,7 @@ extension LearnerState {
         for group in 0..<Self.styleGroups {
             try transaction.put(
                 tables.groups, Array("style/\(group)".utf8),
-                Self.encodeGroup(model.itemGroupCounts[group], model.itemGroupSums[group * dimension..<(group + 1) * dimension]))
+                Self.encodeGroup(model.itemGroupCounts[group], model.itemGroupSum(group)[...]))
         }
         if let reference = popularity.reference {
             try transaction.put(tables.meta, Self.popularityReferenceKey, littleEndianBytes(reference))

@@ -69,34 +69,23 @@ public final class OnlineLearner {
         try apply(recorded: try pendingBatches()) { _ in summary.replayedBatches += 1 }
         let producer = try log.makeProducer()
         defer { try? producer.close() }
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
-        let reader = try MergedLogReader(consumer: consumer, partitions: partitions, cursors: cursors)
-        var endsAtStart: [TopicPartition: Int64] = [:]
-        for partition in partitions { endsAtStart[partition] = try log.watermarks(partition).high }
-        while !shouldStop() {
-            var ends: [TopicPartition: Int64] = endsAtStart
-            if !untilEnd {
-                for partition in partitions { ends[partition] = try log.watermarks(partition).high }
-            }
-            let records = try reader.read(
-                maxRecords: settings.batchSize, timeout: .milliseconds(settings.maxDelayMilliseconds), ends: ends)
-            if records.isEmpty {
-                if untilEnd, partitions.allSatisfy({ reader.cursors[$0]!.next >= endsAtStart[$0]! }) { break }
-                continue
-            }
+        let ahead = ReadAhead(
+            log: log, partitions: partitions, cursors: cursors, batchSize: settings.batchSize,
+            maxDelay: .milliseconds(settings.maxDelayMilliseconds), untilEnd: untilEnd)
+        defer { ahead.stop() }
+        while !shouldStop(), let next = try ahead.next() {
             let batch = LearnerBatch(
-                eventId: "\(settings.learnerId)-batch-\(sequence + 1)", timestamp: Self.batchClock(reader.cursors),
-                learner: settings.learnerId, sequence: sequence + 1, positions: Self.positions(reader.cursors, partitions))
+                eventId: "\(settings.learnerId)-batch-\(sequence + 1)", timestamp: Self.batchClock(next.cursors),
+                learner: settings.learnerId, sequence: sequence + 1, positions: Self.positions(next.cursors, partitions))
             let event = Event.learnerBatch(batch)
             try producer.send(
                 topic: Topic.learnerBatches.rawValue, key: Array(batch.learner.utf8), value: EventCodec.encode(event),
                 timestamp: batch.timestamp)
             try producer.flush()
-            try commit(records, cursors: reader.cursors)
+            try commit(next.records, decoded: next.decoded, cursors: next.cursors)
             sequence = batch.sequence
             summary.batches += 1
-            summary.records += records.count
+            summary.records += next.records.count
             progress(summary)
         }
         try deadLetters?.close()
@@ -176,25 +165,16 @@ public final class OnlineLearner {
                 }
                 records += piece
             }
-            try commit(records, cursors: reader.cursors)
+            try commit(records, decoded: ReadAhead.decode(records), cursors: reader.cursors)
             applied(records.count)
         }
     }
 
-    /// Folds `records` into memory, then writes the changed state and the positions and clocks
-    /// in one transaction.
-    private func commit(_ records: [LogRecord], cursors: [TopicPartition: MergedLogReader.Cursor]) throws {
-        // A batch holds a few topics in runs: name each run's topic once.
-        var last: (name: String, topic: Topic?)?
-        let topics = records.map { record in
-            if last?.name != record.topic { last = (record.topic, Topic(rawValue: record.topic)) }
-            return last!.topic
-        }
-        let decoded = parallelMap(count: records.count) { index in
-            Result { () throws(EventValidationError) -> Event in
-                try EventCodec.decode(records[index].value, topic: topics[index])
-            }
-        }
+    /// Folds `records` (`decoded` as events) into memory, then writes the changed state and the
+    /// positions and clocks in one transaction.
+    private func commit(
+        _ records: [LogRecord], decoded: [Result<Event, EventValidationError>], cursors: [TopicPartition: MergedLogReader.Cursor]
+    ) throws {
         // The batch's applied events (index, time, id hash) in order; `latest` chains each
         // hash's entries, newest first, for duplicates within the batch.
         var applied: [(record: Int32, time: Int64, hash: UInt64, previous: Int32)] = []
@@ -203,27 +183,32 @@ public final class OnlineLearner {
         latest.reserveCapacity(records.count)
         var rejected: [(LogRecord, EventValidationError)] = []
         let window = settings.deduplicationWindowMilliseconds
+        // The state leaves `self` for the fold: mutated through a local variable, every event's
+        // update happens in place (through the class property, each one went through accessors
+        // that copied the whole struct).
+        var folded = LearnerState(settings: settings)
+        swap(&folded, &state)
+        defer { swap(&folded, &state) }
         try store.read { snapshot in
             for index in records.indices {
                 switch decoded[index] {
                 case .failure(let error):
                     rejected.append((records[index], error))
-                    self.state.counters[.deadLettered] += 1
+                    folded.counters[.deadLettered] += 1
                 case .success(let event):
                     let hash = self.seen.hash(event.eventId)
                     if try isDuplicate(event, hash: hash, window: window, in: snapshot, applied: applied, latest: latest, decoded: decoded) {
-                        self.state.counters[.duplicates] += 1
+                        folded.counters[.duplicates] += 1
                         continue
                     }
                     applied.append((Int32(index), event.timestamp, hash, latest[hash] ?? -1))
                     latest[hash] = Int32(applied.count - 1)
-                    self.state.apply(event)
-                    self.state.counters[.applied] += 1
+                    folded.apply(event)
+                    folded.counters[.applied] += 1
                 }
             }
         }
         let clock = Self.batchClock(cursors)
-        let folded = self.state
         let tables = self.tables
         let partitions = self.partitions
         var pruned: [(hash: UInt64, time: Int64)] = []
@@ -249,7 +234,7 @@ public final class OnlineLearner {
         // The index follows the store only once the batch is committed.
         for entry in applied { self.seen.insert(entry.hash, entry.time) }
         for entry in pruned { self.seen.remove(entry.hash, entry.time) }
-        self.state.clearDirty()
+        folded.clearDirty()
         self.cursors = cursors
         if !rejected.isEmpty { try deadLetter(rejected) }
     }

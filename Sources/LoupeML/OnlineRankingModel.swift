@@ -44,18 +44,24 @@ public struct OnlineRankingModel: RecommenderModel {
     /// Per group: the sum of its users' xᵤ (`userGroupCount × dimension`) and their number.
     public private(set) var userGroupSums: [Double]
     public private(set) var userGroupCounts: [Int]
-    /// Per group: the sum of its items' qᵢ and their number.
-    public private(set) var itemGroupSums: [Double]
+    /// Per group: the number of its items. Their sum is kept only while no member row has
+    /// changed since it was computed (`itemSumCache`, `itemSumStale`): learning moves a dozen
+    /// item rows per observation, and the sums are needed only when an item is added.
     public private(set) var itemGroupCounts: [Int]
+    private var itemSumCache: [Double]
+    private var itemSumStale: [Bool]
     /// Per user: how many of its `historyLength` slots in `recentItems` are used (oldest first).
     public private(set) var recentCounts: [UInt32] = []
     public private(set) var recentItems: [Int32] = []
     /// Which items each user wanted: never drawn as that user's negatives.
-    public private(set) var wanted = PairSet()
+    public private(set) var wanted = WantedItems()
     /// Wanted observations per item.
     public private(set) var wantedCounts: [Int64] = []
     public private(set) var active: [Bool] = []
-    private var uniformSampler = WeightedSampler()
+    /// The items a uniform negative is drawn from (wanted at least once, active), in index order:
+    /// a draw is one array access, and the order is a function of the items alone, so a restored
+    /// model draws the same.
+    private var eligibleItems: [Int32] = []
     private var popularSampler = WeightedSampler()
 
     /// Rows changed since `clearChanges()`: users (pᵤ, xᵤ, history) and items (qᵢ, yᵢ, bᵢ), in the
@@ -81,7 +87,8 @@ public struct OnlineRankingModel: RecommenderModel {
         contexts = EmbeddingTable(dimension: settings.dimension)
         userGroupSums = Array(repeating: 0, count: userGroups * settings.dimension)
         userGroupCounts = Array(repeating: 0, count: userGroups)
-        itemGroupSums = Array(repeating: 0, count: itemGroups * settings.dimension)
+        itemSumCache = Array(repeating: 0, count: itemGroups * settings.dimension)
+        itemSumStale = Array(repeating: false, count: itemGroups)
         itemGroupCounts = Array(repeating: 0, count: itemGroups)
     }
 
@@ -107,6 +114,7 @@ public struct OnlineRankingModel: RecommenderModel {
         userGroups.append(Int32(group))
         recentCounts.append(0)
         recentItems.append(contentsOf: repeatElement(0, count: settings.historyLength))
+        wanted.addUser()
         addToGroup(&userGroupSums, &userGroupCounts, group, row, sign: 1)
         changedUsers.insert(index)
         return index
@@ -117,16 +125,16 @@ public struct OnlineRankingModel: RecommenderModel {
     @discardableResult
     public mutating func addItem(group: Int?, seed: UInt64) -> Int {
         let group = group ?? unknownItemGroup
-        let row = startingRow(sums: itemGroupSums, count: itemGroupCounts[group], group: group, seed: seed)
+        refreshItemSum(group)
+        let row = startingRow(sums: itemSumCache, count: itemGroupCounts[group], group: group, seed: seed)
         let index = items.append(row)
         if settings.historyLength > 0 { contexts.append(repeatElement(0, count: dimension)) }
         biases.append(0)
         itemGroups.append(Int32(group))
         wantedCounts.append(0)
         active.append(true)
-        uniformSampler.ensureItem(index)
         popularSampler.ensureItem(index)
-        addToGroup(&itemGroupSums, &itemGroupCounts, group, row, sign: 1)
+        addToGroup(&itemSumCache, &itemGroupCounts, group, row, sign: 1)
         changedItems.insert(index)
         return index
     }
@@ -145,9 +153,10 @@ public struct OnlineRankingModel: RecommenderModel {
         let group = group ?? unknownItemGroup
         let old = Int(itemGroups[item])
         guard old != group else { return }
-        let row = items.row(item)
-        addToGroup(&itemGroupSums, &itemGroupCounts, old, row, sign: -1)
-        addToGroup(&itemGroupSums, &itemGroupCounts, group, row, sign: 1)
+        itemGroupCounts[old] -= 1
+        itemGroupCounts[group] += 1
+        itemSumStale[old] = true
+        itemSumStale[group] = true
         itemGroups[item] = Int32(group)
     }
 
@@ -193,8 +202,15 @@ public struct OnlineRankingModel: RecommenderModel {
 
     private mutating func updateSamplers(_ item: Int) {
         let count = active[item] ? wantedCounts[item] : 0
-        uniformSampler.setWeight(item, count > 0 ? 1 : 0)
-        popularSampler.setWeight(item, Self.popularityWeight(count))
+        let place = eligibleItems.withUnsafeBufferPointer { WantedItems.insertionPoint(of: Int32(item), in: $0) }
+        let listed = place < eligibleItems.count && eligibleItems[place] == Int32(item)
+        if count > 0, !listed {
+            eligibleItems.insert(Int32(item), at: place)
+        } else if count == 0, listed {
+            eligibleItems.remove(at: place)
+        }
+        // Derived state, rebuilt from the counts on restore: kept only when drawn from.
+        if settings.uniformNegativeShare < 1 { popularSampler.setWeight(item, Self.popularityWeight(count)) }
     }
 
     /// count^0.75 in units of 1/1024, an integer so that the sampler's sums are exact.
@@ -236,7 +252,14 @@ public struct OnlineRankingModel: RecommenderModel {
             for _ in 0..<max(1, settings.negativeAttempts) {
                 let uniform = share >= 1 || (share > 0 && random.nextUniform() < share)
                 let draw = random.nextUniform()
-                guard let drawn = uniform ? uniformSampler.draw(uniform: draw) : popularSampler.draw(uniform: draw) else { break }
+                let drawn: Int
+                if uniform {
+                    guard !eligibleItems.isEmpty else { break }
+                    drawn = Int(eligibleItems[min(Int(draw * Double(eligibleItems.count)), eligibleItems.count - 1)])
+                } else {
+                    guard let item = popularSampler.draw(uniform: draw) else { break }
+                    drawn = item
+                }
                 if drawn == observation.item || wanted.contains(user: observation.user, item: drawn) { continue }
                 negatives.append(drawn)
                 break
@@ -269,7 +292,8 @@ public struct OnlineRankingModel: RecommenderModel {
         let loss = Self.update(
             observation, settings: settings, measuringLoss: measuringLoss, slots: slots, coefficients: &coefficients,
             history: recentItems[ring..<ring + history], itemGroups: itemGroups, users: &users, items: &items,
-            contexts: &contexts, biases: &biases, itemGroupSums: &itemGroupSums, scratch: &scratch)
+            contexts: &contexts, biases: &biases, scratch: &scratch)
+        for slot in slots { itemSumStale[Int(itemGroups[slot])] = true }
         for slot in slots { changedItems.insert(slot) }
         for position in 0..<history { changedItems.insert(Int(recentItems[ring + position])) }
         if observation.weight > 0 { recordWanted(user: user, item: item) }
@@ -285,8 +309,7 @@ public struct OnlineRankingModel: RecommenderModel {
     private static func update(
         _ observation: Observation, settings: OnlineRankingSettings, measuringLoss: Bool, slots: [Int],
         coefficients: inout [Float], history: ArraySlice<Int32>, itemGroups: [Int32], users: inout EmbeddingTable,
-        items: inout EmbeddingTable, contexts: inout EmbeddingTable, biases: inout [Float], itemGroupSums: inout [Double],
-        scratch: inout [Float]
+        items: inout EmbeddingTable, contexts: inout EmbeddingTable, biases: inout [Float], scratch: inout [Float]
     ) -> Float {
         let dimension = settings.dimension
         let lambda = settings.l2
@@ -303,7 +326,6 @@ public struct OnlineRankingModel: RecommenderModel {
                 items.withStorage { itemRows, itemAccumulators in
                     contexts.withStorage { contextRows, contextAccumulators in
                         biases.withUnsafeMutableBufferPointer { biases in
-                            itemGroupSums.withUnsafeMutableBufferPointer { groupSums in
                                 coefficients.withUnsafeMutableBufferPointer { coefficients in
                                     let userRow = userRows.baseAddress! + user * dimension
                                     let itemBase = itemRows.baseAddress!
@@ -351,9 +373,7 @@ public struct OnlineRankingModel: RecommenderModel {
                                         let coefficient = coefficients[slot]
                                         let itemRow = itemBase + row * dimension
                                         for offset in 0..<dimension { rowGradient[offset] = coefficient * vector[offset] + lambda * itemRow[offset] }
-                                        adagradStep(
-                                            itemRow, itemAccumulators.baseAddress! + row, rowGradient, settings,
-                                            tracking: groupSums.baseAddress! + Int(itemGroups[row]) * dimension)
+                                        adagradStep(itemRow, itemAccumulators.baseAddress! + row, rowGradient, settings)
                                         biases[row] -= settings.biasLearningRate * coefficient
                                     }
                                     // The history's context rows: ∂/∂y = n^−e · ∂loss/∂x + λy.
@@ -362,13 +382,12 @@ public struct OnlineRankingModel: RecommenderModel {
                                         for offset in 0..<dimension {
                                             rowGradient[offset] = historyScale * vectorGradient[offset] + lambda * row[offset]
                                         }
-                                        adagradStep(row, contextAccumulators.baseAddress! + Int(context), rowGradient, settings, tracking: nil)
+                                        adagradStep(row, contextAccumulators.baseAddress! + Int(context), rowGradient, settings)
                                     }
                                     // The user: ∂/∂p = ∂loss/∂x + λp.
                                     for offset in 0..<dimension { rowGradient[offset] = vectorGradient[offset] + lambda * userRow[offset] }
-                                    adagradStep(userRow, userAccumulators.baseAddress! + user, rowGradient, settings, tracking: nil)
+                                    adagradStep(userRow, userAccumulators.baseAddress! + user, rowGradient, settings)
                                 }
-                            }
                         }
                     }
                 }
@@ -377,25 +396,35 @@ public struct OnlineRankingModel: RecommenderModel {
         return loss
     }
 
-    /// row −= η·g / (√accumulator + ε) after accumulator += mean(g²); the row's change is added
-    /// to `tracking` (its group's sum) when given.
+    /// row −= η·g / (√accumulator + ε) after accumulator += mean(g²).
     @inline(__always)
     private static func adagradStep(
         _ row: UnsafeMutablePointer<Float>, _ accumulator: UnsafeMutablePointer<Float>, _ gradient: UnsafeMutablePointer<Float>,
-        _ settings: OnlineRankingSettings, tracking sums: UnsafeMutablePointer<Double>?
+        _ settings: OnlineRankingSettings
     ) {
         let dimension = settings.dimension
         accumulator.pointee += Self.dot(gradient, gradient, dimension) / Float(dimension)
         let rate = settings.learningRate / (accumulator.pointee.squareRoot() + settings.epsilon)
-        if let sums {
-            for offset in 0..<dimension {
-                let before = row[offset]
-                row[offset] -= rate * gradient[offset]
-                sums[offset] += Double(row[offset]) - Double(before)
+        for offset in 0..<dimension { row[offset] -= rate * gradient[offset] }
+    }
+
+    /// The sum of a group's item rows: its members' current rows added in index order, in
+    /// Double — the same value whether it was kept by appending new members or computed afresh.
+    public func itemGroupSum(_ group: Int) -> [Double] {
+        if !itemSumStale[group] { return Array(itemSumCache[group * dimension..<(group + 1) * dimension]) }
+        var sum = [Double](repeating: 0, count: dimension)
+        items.values.withUnsafeBufferPointer { rows in
+            for item in 0..<itemCount where Int(itemGroups[item]) == group {
+                for offset in 0..<dimension { sum[offset] += Double(rows[item * dimension + offset]) }
             }
-        } else {
-            for offset in 0..<dimension { row[offset] -= rate * gradient[offset] }
         }
+        return sum
+    }
+
+    private mutating func refreshItemSum(_ group: Int) {
+        guard itemSumStale[group] else { return }
+        itemSumCache.replaceSubrange(group * dimension..<(group + 1) * dimension, with: itemGroupSum(group))
+        itemSumStale[group] = false
     }
 
     /// Counts the wanted item, remembers the pair and moves the item to the newest place of the
@@ -485,6 +514,7 @@ public struct OnlineRankingModel: RecommenderModel {
         userVectors.append(contentsOf: vector)
         userGroups.append(Int32(group))
         addToGroup(&userGroupSums, &userGroupCounts, group, vector, sign: 1)
+        wanted.addUser()
         let kept = history.suffix(settings.historyLength)
         recentCounts.append(UInt32(kept.count))
         recentItems.append(contentsOf: kept)
@@ -503,18 +533,16 @@ public struct OnlineRankingModel: RecommenderModel {
         itemGroups.append(Int32(group))
         wantedCounts.append(wantedCount)
         self.active.append(active)
-        uniformSampler.ensureItem(index)
         popularSampler.ensureItem(index)
         updateSamplers(index)
-        addToGroup(&itemGroupSums, &itemGroupCounts, group, row, sign: 1)
+        addToGroup(&itemSumCache, &itemGroupCounts, group, row, sign: 1)
     }
 
-    /// Replaces the group sums with stored ones, so that a restored model continues bit for bit
-    /// (sums kept by adding changes differ in their last bits from sums computed afresh).
-    public mutating func restoreGroupSums(users: [Double], items: [Double]) {
-        precondition(users.count == userGroupSums.count && items.count == itemGroupSums.count, "group sums of the wrong size")
-        userGroupSums = users
-        itemGroupSums = items
+    /// Replaces the user groups' sums with stored ones, so that a restored model continues bit
+    /// for bit (sums kept by adding changes differ in their last bits from sums computed afresh).
+    public mutating func restoreUserGroupSums(_ sums: [Double]) {
+        precondition(sums.count == userGroupSums.count, "group sums of the wrong size")
+        userGroupSums = sums
     }
 
     public mutating func restoreWanted(user: Int, item: Int) {

@@ -8,7 +8,7 @@ public struct OnlineRankingSettings: Sendable, Equatable {
     /// Plain SGD step size of the item biases.
     public var biasLearningRate: Float = 0.01
     /// L2 penalty (λ/2·‖row‖²) on every factor row an update touches.
-    public var l2: Float = 1e-4
+    public var l2: Float = 0.1
     /// Negatives drawn per wanted observation.
     public var negativeSamples = 10
     /// Share of negatives drawn uniformly from the items wanted at least once; the rest are drawn

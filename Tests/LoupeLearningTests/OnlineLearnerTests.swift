@@ -1,4 +1,5 @@
 import Foundation
+import LoupeConfig
 import LoupeEvents
 import LoupeLearning
 import LoupeLog
@@ -227,5 +228,12 @@ import Testing
         #expect(history.entries.map(\.time) == [2_000, 3_000, 4_000, 5_000])
         #expect(history.entries[2].weight < 0 && history.entries[3].weight > 0)
         #expect(kept == ["f1"])
+    }
+}
+
+/// The configuration's `learner:` defaults are the learner's own.
+@Suite struct LearnerSettingsTests {
+    @Test func theConfigurationsDefaultsAreTheLearnersDefaults() {
+        #expect(LearnerSettings(LearnerConfiguration()) == LearnerSettings())
     }
 }

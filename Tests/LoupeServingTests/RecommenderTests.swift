@@ -15,6 +15,8 @@ enum ServingStores {
         var style: Int? = 0
         var deleted = false
         var interactions: UInt64 = 0
+        var bias: Float?
+        var popularity: Double?
     }
 
     static func directory() -> String {
@@ -35,6 +37,8 @@ enum ServingStores {
                     ItemRecord(
                         version: 1, styleIndex: item.style, price: item.price, deleted: item.deleted,
                         interactionCount: item.interactions))
+                if let bias = item.bias { try transaction.putItemBias(item.id, bias) }
+                if let popularity = item.popularity { try transaction.putItemPopularity(item.id, popularity) }
             }
             for (id, row, record) in users {
                 if let row { try transaction.putUserEmbedding(id, row) }
@@ -92,6 +96,27 @@ final class ManualClock: Sendable {
         #expect(!list.coldStart && !list.cached && list.userVersion == 3)
         #expect(list.positions == [StorePosition(topic: "interactions", partition: 0, offset: 1)])
         #expect(list.modelVersion.hasPrefix("online-bpr-d4@"))
+    }
+
+    /// A personal score is the item's bias plus the inner product, as the learner's model scores.
+    @Test func personalScoresAddTheItemBias() throws {
+        var items = ServingStores.axisItems
+        items[7].bias = 10  // 0.125 + 10: now first
+        items[0].bias = -5  // 8 − 5 = 3: now behind i4 (4) and i1 (3.5)
+        let store = try ServingStores.store(dimension: 4, items: items, users: [("u", ServingStores.axisUser, UserRecord(version: 1))])
+        let list = try Recommender(store: store, settings: ServingStores.settings()).recommend(RecommendationRequest(userId: "u", k: 4))
+        #expect(ids(list) == ["i7", "i4", "i1", "i0"])
+        #expect(list.items.map(\.score) == [10.125, 4, 3.5, 3])
+    }
+
+    /// Without a row of their own, users get the popularity model's list, when the store has one.
+    @Test func coldUsersGetThePopularityModelsList() throws {
+        var items = ServingStores.axisItems
+        for index in items.indices { items[index].popularity = Double(index % 3) }  // i2, i5 most popular
+        let store = try ServingStores.store(dimension: 4, items: items)
+        let list = try Recommender(store: store, settings: ServingStores.settings()).recommend(RecommendationRequest(userId: "new", k: 2))
+        #expect(list.coldStart)
+        #expect(ids(list) == ["i2", "i5"])
     }
 
     @Test func filtersPriceRangeAndUnknownPrices() throws {
