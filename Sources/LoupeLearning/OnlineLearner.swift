@@ -70,10 +70,17 @@ public final class OnlineLearner {
         let producer = try log.makeProducer()
         defer { try? producer.close() }
         let ahead = ReadAhead(
-            log: log, partitions: partitions, cursors: cursors, batchSize: settings.batchSize,
-            maxDelay: .milliseconds(settings.maxDelayMilliseconds), untilEnd: untilEnd)
+            log: log, partitions: partitions, cursors: cursors,
+            plan: .live(batchSize: settings.batchSize, maxDelay: .milliseconds(settings.maxDelayMilliseconds), untilEnd: untilEnd))
         defer { ahead.stop() }
-        while !shouldStop(), let next = try ahead.next() {
+        reading: while !shouldStop() {
+            // Waits at most a batch's delay, so that a stop is seen on a quiet log too.
+            let next: DecodedBatch
+            switch try ahead.next(waiting: .milliseconds(settings.maxDelayMilliseconds)) {
+            case .batch(let batch): next = batch
+            case .nothing: continue reading
+            case .finished: break reading
+            }
             let batch = LearnerBatch(
                 eventId: "\(settings.learnerId)-batch-\(sequence + 1)", timestamp: Self.batchClock(next.cursors),
                 learner: settings.learnerId, sequence: sequence + 1, positions: Self.positions(next.cursors, partitions))
@@ -146,10 +153,7 @@ public final class OnlineLearner {
     /// where the one before ended. `applied` gets each batch's record count.
     private func apply(recorded batches: [LearnerBatch], applied: (Int) -> Void) throws {
         guard !batches.isEmpty else { return }
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
-        let reader = try MergedLogReader(consumer: consumer, partitions: partitions, cursors: cursors)
-        for batch in batches {
+        let ends = try batches.map { batch in
             var ends: [TopicPartition: Int64] = [:]
             for partition in partitions {
                 guard let offsets = batch.positions[partition.topic], Int(partition.partition) < offsets.count else {
@@ -157,16 +161,22 @@ public final class OnlineLearner {
                 }
                 ends[partition] = offsets[Int(partition.partition)]
             }
-            var records: [LogRecord] = []
-            while partitions.contains(where: { reader.position(of: $0).next < ends[$0]! }) {
-                let piece = try reader.read(maxRecords: 65_536, timeout: .seconds(30), ends: ends)
-                if piece.isEmpty {
-                    throw LearnerError("the log no longer holds the records of batch \(batch.sequence) (retention?)")
-                }
-                records += piece
+            return (batch.sequence, ends)
+        }
+        let ahead = ReadAhead(log: log, partitions: partitions, cursors: cursors, plan: .recorded(ends))
+        defer { ahead.stop() }
+        var taken = 0
+        while taken < batches.count {
+            switch try ahead.next(waiting: .seconds(1)) {
+            case .batch(let next):
+                try commit(next.records, decoded: next.decoded, cursors: next.cursors)
+                applied(next.records.count)
+                taken += 1
+            case .nothing:
+                continue
+            case .finished:
+                throw LearnerError("batch \(batches[taken].sequence) of \(settings.learnerId) was not read")
             }
-            try commit(records, decoded: ReadAhead.decode(records), cursors: reader.cursors)
-            applied(records.count)
         }
     }
 

@@ -14,10 +14,20 @@ struct DecodedBatch {
 /// and writes the current one, so that the two cores share the work: reading the merged log and
 /// decoding take about a third of the time, folding and writing the rest.
 ///
-/// It only reads: the learner records each batch in `learner-batches` when it takes it, just
-/// before applying it, so a batch read ahead and never taken (the learner stopped) was never
-/// recorded, and is simply read again by the next learner.
+/// It only reads: live, the learner records each batch in `learner-batches` when it takes it,
+/// just before applying it, so a batch read ahead and never taken (the learner stopped) was
+/// never recorded, and is simply read again by the next learner.
 final class ReadAhead: @unchecked Sendable {
+    /// Where batches end.
+    enum Plan {
+        /// Live: up to `batchSize` records, waiting up to `maxDelay` for more; with `untilEnd`,
+        /// until the high watermarks of the start, else following the log as it grows.
+        case live(batchSize: Int, maxDelay: Duration, untilEnd: Bool)
+        /// Recorded batches (their sequence numbers and positions): each exactly the records
+        /// below its positions.
+        case recorded([(sequence: Int64, ends: [TopicPartition: Int64])])
+    }
+
     private let condition = NSCondition()
     /// The batch read ahead; nil while the thread reads the next one.
     private var ready: DecodedBatch?
@@ -26,18 +36,21 @@ final class ReadAhead: @unchecked Sendable {
     private var stopping = false
     private let exited = DispatchSemaphore(value: 0)
 
-    /// Starts reading `partitions` of `log` from `cursors`, `batchSize` records at most per
-    /// batch, waiting up to `maxDelay` for more. With `untilEnd`, stops at the high watermarks
-    /// of the start; otherwise follows the log as it grows.
-    init(
-        log: any EventLog, partitions: [TopicPartition], cursors: [TopicPartition: MergedLogReader.Cursor], batchSize: Int,
-        maxDelay: Duration, untilEnd: Bool
-    ) {
+    /// Starts reading `partitions` of `log` from `cursors`, batch by batch as `plan` says.
+    init(log: any EventLog, partitions: [TopicPartition], cursors: [TopicPartition: MergedLogReader.Cursor], plan: Plan) {
         let source = UncheckedLog(log: log)
         let thread = Thread { [self] in
             defer { exited.signal() }
             do {
-                try run(source.log, partitions, cursors, batchSize, maxDelay, untilEnd)
+                let consumer = try source.log.makeConsumer(group: nil)
+                defer { consumer.close() }
+                let reader = try MergedLogReader(consumer: consumer, partitions: partitions, cursors: cursors)
+                switch plan {
+                case .live(let batchSize, let maxDelay, let untilEnd):
+                    try readLive(source.log, reader, partitions, batchSize, maxDelay, untilEnd)
+                case .recorded(let ends):
+                    try readRecorded(reader, partitions, ends)
+                }
             } catch {
                 condition.lock()
                 failure = error
@@ -49,13 +62,10 @@ final class ReadAhead: @unchecked Sendable {
         thread.start()
     }
 
-    private func run(
-        _ log: any EventLog, _ partitions: [TopicPartition], _ cursors: [TopicPartition: MergedLogReader.Cursor], _ batchSize: Int,
-        _ maxDelay: Duration, _ untilEnd: Bool
+    private func readLive(
+        _ log: any EventLog, _ reader: MergedLogReader, _ partitions: [TopicPartition], _ batchSize: Int, _ maxDelay: Duration,
+        _ untilEnd: Bool
     ) throws {
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
-        let reader = try MergedLogReader(consumer: consumer, partitions: partitions, cursors: cursors)
         var endsAtStart: [TopicPartition: Int64] = [:]
         for partition in partitions { endsAtStart[partition] = try log.watermarks(partition).high }
         while !isStopping {
@@ -65,22 +75,45 @@ final class ReadAhead: @unchecked Sendable {
             }
             let records = try reader.read(maxRecords: batchSize, timeout: maxDelay, ends: ends)
             if records.isEmpty {
-                if untilEnd, partitions.allSatisfy({ reader.cursors[$0]!.next >= endsAtStart[$0]! }) {
-                    condition.lock()
-                    finished = true
-                    condition.broadcast()
-                    condition.unlock()
-                    return
-                }
+                if untilEnd, partitions.allSatisfy({ reader.cursors[$0]!.next >= endsAtStart[$0]! }) { break }
                 continue
             }
-            let batch = DecodedBatch(records: records, decoded: Self.decode(records), cursors: reader.cursors)
-            condition.lock()
-            while ready != nil, !stopping { condition.wait() }
-            if !stopping { ready = batch }
-            condition.broadcast()
-            condition.unlock()
+            offer(DecodedBatch(records: records, decoded: Self.decode(records), cursors: reader.cursors))
         }
+        finish()
+    }
+
+    private func readRecorded(
+        _ reader: MergedLogReader, _ partitions: [TopicPartition], _ batches: [(sequence: Int64, ends: [TopicPartition: Int64])]
+    ) throws {
+        for (sequence, ends) in batches where !isStopping {
+            var records: [LogRecord] = []
+            while partitions.contains(where: { reader.position(of: $0).next < ends[$0]! }) {
+                let piece = try reader.read(maxRecords: 65_536, timeout: .seconds(30), ends: ends)
+                if piece.isEmpty {
+                    throw LearnerError("the log no longer holds the records of batch \(sequence) (retention?)")
+                }
+                records += piece
+            }
+            offer(DecodedBatch(records: records, decoded: Self.decode(records), cursors: reader.cursors))
+        }
+        finish()
+    }
+
+    /// Waits until the previous batch was taken (or the reading stops), then leaves `batch`.
+    private func offer(_ batch: DecodedBatch) {
+        condition.lock()
+        while ready != nil, !stopping { condition.wait() }
+        if !stopping { ready = batch }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     private var isStopping: Bool {
@@ -89,17 +122,29 @@ final class ReadAhead: @unchecked Sendable {
         return stopping
     }
 
-    /// The next batch, waiting for it; nil once the log's end (as of the start) is reached with
-    /// `untilEnd`. Rethrows what stopped the reading.
-    func next() throws -> DecodedBatch? {
+    /// What `next(waiting:)` found.
+    enum Next {
+        case batch(DecodedBatch)
+        /// Nothing within the wait (a quiet log): ask again, after checking for a stop.
+        case nothing
+        /// The plan is done: the end of the log as of the start with `untilEnd`, or the last
+        /// recorded batch.
+        case finished
+    }
+
+    /// The next batch, waiting for it up to `wait`. Rethrows what stopped the reading.
+    func next(waiting wait: Duration) throws -> Next {
+        let deadline = Date(timeIntervalSinceNow: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
         condition.lock()
         defer { condition.unlock() }
-        while ready == nil, failure == nil, !finished { condition.wait() }
+        while ready == nil, failure == nil, !finished {
+            if !condition.wait(until: deadline) { break }
+        }
         if let failure { throw failure }
-        guard let batch = ready else { return nil }
+        guard let batch = ready else { return finished ? .finished : .nothing }
         ready = nil
         condition.broadcast()
-        return batch
+        return .batch(batch)
     }
 
     /// Stops the reading and waits for the thread to end (its batch read ahead, if any, is dropped).

@@ -166,13 +166,6 @@ public struct OnlineRankingModel: RecommenderModel {
         updateSamplers(item)
     }
 
-    /// The mean xᵤ of a user group; nil when it has no members.
-    public func userGroupMean(_ group: Int) -> [Float]? {
-        let count = userGroupCounts[group]
-        guard count > 0 else { return nil }
-        return (0..<dimension).map { Float(userGroupSums[group * dimension + $0] / Double(count)) }
-    }
-
     /// The user's last wanted items, oldest first.
     public func recentItems(of user: Int) -> ArraySlice<Int32> {
         let start = user * settings.historyLength
@@ -237,14 +230,7 @@ public struct OnlineRankingModel: RecommenderModel {
         step(observation, negatives: observation.weight > 0 ? negatives : [], measuringLoss: true)
     }
 
-    /// The negatives of a wanted observation, drawn with the observation's seed.
-    public func drawNegatives(_ observation: Observation) -> [Int] {
-        var negatives: [Int] = []
-        drawNegatives(observation, into: &negatives)
-        return negatives
-    }
-
-    /// Appends the negatives of a wanted observation to `negatives`.
+    /// Appends the negatives of a wanted observation, drawn with its seed, to `negatives`.
     func drawNegatives(_ observation: Observation, into negatives: inout [Int]) {
         var random = SplitMix64(seed: observation.seed)
         let share = settings.uniformNegativeShare
