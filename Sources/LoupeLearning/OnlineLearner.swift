@@ -33,6 +33,8 @@ public final class OnlineLearner {
     private let partitions: [TopicPartition]
     private var cursors: [TopicPartition: MergedLogReader.Cursor]
     private var deadLetters: (any LogProducer)?
+    /// The batch whose store transaction is under way.
+    private var writing: BatchWrite?
 
     public init(store: StateStore, log: any EventLog, settings: LearnerSettings) throws {
         self.store = store
@@ -66,7 +68,9 @@ public final class OnlineLearner {
     /// First applies any batch recorded but not yet applied (a crash between the two).
     public func learn(untilEnd: Bool, shouldStop: () -> Bool = { false }, progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var summary = Summary()
+        defer { writing = nil }
         try apply(recorded: try pendingBatches()) { _ in summary.replayedBatches += 1 }
+        try finishWrite()
         let producer = try log.makeProducer()
         defer { try? producer.close() }
         let ahead = ReadAhead(
@@ -95,6 +99,7 @@ public final class OnlineLearner {
             summary.records += next.records.count
             progress(summary)
         }
+        try finishWrite()
         try deadLetters?.close()
         return summary
     }
@@ -102,11 +107,13 @@ public final class OnlineLearner {
     /// Applies every batch `learner` recorded, in order, into this (fresh) store.
     public func replay(progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var summary = Summary()
+        defer { writing = nil }
         try apply(recorded: try pendingBatches()) { records in
             summary.batches += 1
             summary.records += records
             progress(summary)
         }
+        try finishWrite()
         try deadLetters?.close()
         return summary
     }
@@ -180,8 +187,9 @@ public final class OnlineLearner {
         }
     }
 
-    /// Folds `records` (`decoded` as events) into memory, then writes the changed state and the
-    /// positions and clocks in one transaction.
+    /// Folds `records` (`decoded` as events) into memory, then starts the transaction that writes
+    /// the changed state with the positions and clocks, on a thread of its own: the next batch
+    /// is folded while it runs. At most one write is under way; `finishWrite()` waits for it.
     private func commit(
         _ records: [LogRecord], decoded: [Result<Event, EventValidationError>], cursors: [TopicPartition: MergedLogReader.Cursor]
     ) throws {
@@ -199,6 +207,7 @@ public final class OnlineLearner {
         var folded = LearnerState(settings: settings)
         swap(&folded, &state)
         defer { swap(&folded, &state) }
+        let pending = writing?.batch
         try store.read { snapshot in
             for index in records.indices {
                 switch decoded[index] {
@@ -207,7 +216,10 @@ public final class OnlineLearner {
                     folded.counters[.deadLettered] += 1
                 case .success(let event):
                     let hash = self.seen.hash(event.eventId)
-                    if try isDuplicate(event, hash: hash, window: window, in: snapshot, applied: applied, latest: latest, decoded: decoded) {
+                    if try isDuplicate(
+                        event, hash: hash, window: window, in: snapshot, pending: pending, applied: applied, latest: latest,
+                        decoded: decoded)
+                    {
                         folded.counters[.duplicates] += 1
                         continue
                     }
@@ -218,41 +230,72 @@ public final class OnlineLearner {
                 }
             }
         }
+        try finishWrite()
+
         let clock = Self.batchClock(cursors)
+        let cutoff = clock == .min ? Int64.min : clock - window
+        var ids: [UInt64: [(time: Int64, eventId: String)]] = [:]
+        ids.reserveCapacity(applied.count)
+        var recorded: [(time: Int64, eventId: String)] = []
+        recorded.reserveCapacity(applied.count)
+        for entry in applied {
+            guard case .success(let event) = decoded[Int(entry.record)] else { continue }
+            ids[entry.hash, default: []].append((entry.time, event.eventId))
+            recorded.append((entry.time, event.eventId))
+        }
+        let batch = WrittenBatch(ids: ids, cutoff: cutoff, cursors: cursors, rejected: rejected)
+        let seenInOrder = recorded
+        // The write works on this copy of the state: the next fold's changes copy what they
+        // change (each array once a batch), never what the write reads.
+        let frozen = folded
+        let store = self.store
         let tables = self.tables
         let partitions = self.partitions
-        var pruned: [(hash: UInt64, time: Int64)] = []
-        try store.write { transaction in
-            try folded.write(to: transaction, tables: tables, historyLength: settings.historyLength)
-            for partition in partitions {
-                guard let cursor = cursors[partition] else { continue }
-                try transaction.setPosition(StorePosition(topic: partition.topic, partition: partition.partition, offset: cursor.next))
-                try transaction.put(tables.clocks, Self.clockKey(partition), littleEndianBytes(cursor.clock))
-            }
-            for entry in applied {
-                guard case .success(let event) = decoded[Int(entry.record)] else { continue }
-                try transaction.recordSeen(event.eventId, at: entry.time)
-            }
-            pruned.removeAll()
-            if clock != .min {
-                try transaction.pruneSeenEvents(olderThan: clock - window) { time, eventId in
-                    pruned.append((self.seen.hash(eventId), time))
+        let settings = self.settings
+        writing = BatchWrite(batch: batch) {
+            var pruned: [(time: Int64, eventId: String)] = []
+            try store.write { transaction in
+                try frozen.write(to: transaction, tables: tables, historyLength: settings.historyLength)
+                for partition in partitions {
+                    guard let cursor = cursors[partition] else { continue }
+                    try transaction.setPosition(StorePosition(topic: partition.topic, partition: partition.partition, offset: cursor.next))
+                    try transaction.put(tables.clocks, Self.clockKey(partition), littleEndianBytes(cursor.clock))
                 }
+                for entry in seenInOrder { try transaction.recordSeen(entry.eventId, at: entry.time) }
+                pruned.removeAll()
+                if cutoff != .min {
+                    try transaction.pruneSeenEvents(olderThan: cutoff) { time, eventId in
+                        pruned.append((time, String(decoding: eventId, as: UTF8.self)))
+                    }
+                }
+                try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: LearnerMetadata.algorithm))
             }
-            try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: LearnerMetadata.algorithm))
+            return pruned
         }
-        // The index follows the store only once the batch is committed.
-        for entry in applied { self.seen.insert(entry.hash, entry.time) }
-        for entry in pruned { self.seen.remove(entry.hash, entry.time) }
         folded.clearDirty()
-        self.cursors = cursors
-        if !rejected.isEmpty { try deadLetter(rejected) }
+    }
+
+    /// Waits for the batch write under way, if any, then lets the in-memory index follow the
+    /// store (the ids it recorded and pruned), takes its positions and dead-letters its rejects.
+    private func finishWrite() throws {
+        guard let write = writing else { return }
+        writing = nil
+        let pruned = try write.wait()
+        for (hash, entries) in write.batch.ids {
+            for entry in entries { seen.insert(hash, entry.time) }
+        }
+        for entry in pruned { seen.remove(seen.hash(entry.eventId), entry.time) }
+        cursors = write.batch.cursors
+        if !write.batch.rejected.isEmpty { try deadLetter(write.batch.rejected) }
     }
 
     /// Whether `event` repeats an event id applied within `window` of its time: earlier in this
-    /// batch, or recorded in the store. Hash matches are confirmed against the ids themselves.
+    /// batch, in the batch whose write is under way, or recorded in the store. The decision is the
+    /// one the store would give once that write is committed, whether or not it already is: the
+    /// pending batch's ids count, and stored ids older than its pruning cutoff do not. Hash
+    /// matches are confirmed against the ids themselves.
     private func isDuplicate(
-        _ event: Event, hash: UInt64, window: Int64, in snapshot: StoreSnapshot,
+        _ event: Event, hash: UInt64, window: Int64, in snapshot: StoreSnapshot, pending: WrittenBatch?,
         applied: [(record: Int32, time: Int64, hash: UInt64, previous: Int32)], latest: [UInt64: Int32],
         decoded: [Result<Event, EventValidationError>]
     ) throws -> Bool {
@@ -266,8 +309,14 @@ public final class OnlineLearner {
             }
             entry = earlier.previous
         }
+        let cutoff = pending?.cutoff ?? .min
+        if let earlier = pending?.ids[hash],
+            earlier.contains(where: { $0.time >= cutoff && abs(event.timestamp - $0.time) <= window && $0.eventId == event.eventId })
+        {
+            return true
+        }
         return try seen.contains(hash) { time in
-            abs(event.timestamp - time) <= window ? try snapshot.hasSeen(event.eventId, at: time) : false
+            time >= cutoff && abs(event.timestamp - time) <= window ? try snapshot.hasSeen(event.eventId, at: time) : false
         }
     }
 

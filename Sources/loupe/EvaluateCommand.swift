@@ -68,6 +68,7 @@ struct Evaluate: ParsableCommand {
         if protocolName == .prequential, part == .validation {
             throw ValidationError("--part validation applies to the temporal and loo protocols")
         }
+        if dataset == .generated { _ = try world.configuration() }
     }
 
     func run() throws {

@@ -142,6 +142,36 @@ import Testing
     /// An event id is applied once within the window, whether its repeat comes in the same
     /// batch, a later batch, or after a restart (which rebuilds the learner's index of seen ids
     /// from the store); outside the window, or once pruned, it is applied again.
+    /// A batch is folded while the previous batch's transaction is still being written: its
+    /// duplicate checks give what the store will say once that transaction commits, so an id
+    /// that the pending transaction prunes counts as gone, whether or not it already is.
+    @Test func idsThePendingWritePrunesCountAsGone() throws {
+        let directory = Self.freshDirectory()
+        let log = try EmbeddedLog(directory: directory)
+        _ = try log.apply(TopicDefinitions.builtIn)
+        let producer = try log.makeProducer()
+        for (id, time) in [("e5", 20_000), ("x", 20_100), ("e6", 21_500), ("y", 21_600), ("e5", 20_900), ("z", 21_700)] as [(String, Int64)] {
+            let json = #"{"event_id":"\#(id)","schema_version":1,"type":"click","timestamp":\#(time),"user_id":"u1","item_id":"frame-1","session_id":"s"}"#
+            try producer.send(topic: Topic.interactions.rawValue, key: Array("u1".utf8), value: Array(json.utf8), timestamp: time)
+        }
+        try producer.close()
+        var settings = Self.settings(batchSize: 2)
+        settings.deduplicationWindowMilliseconds = 1_000
+        let store = try StateStore(directory: directory)
+        // Batches [e5, x], [e6, y], [e5 again, z]: the second one's commit prunes ids older than
+        // 21,600 − 1,000, e5's 20,000 among them, so the repeat at 20,900 is applied.
+        _ = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
+        let table = try store.table(named: "learner_meta")
+        let counters = try store.read { snapshot in
+            try ["applied", "duplicates"].map { name in
+                try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
+                    bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+                } ?? 0
+            }
+        }
+        #expect(counters == [6, 0])
+    }
+
     @Test func repeatsAreSkippedWithinTheWindowAcrossBatchesAndRestarts() throws {
         let directory = Self.freshDirectory()
         let log = try EmbeddedLog(directory: directory)
