@@ -560,8 +560,6 @@ public struct ChangedIndices: Sequence, Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { list.isEmpty }
-
     public mutating func insert(_ index: Int) {
         if index >= flags.count { flags += repeatElement(false, count: Swift.max(index + 1 - flags.count, flags.count)) }
         if !flags[index] {

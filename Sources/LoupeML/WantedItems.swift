@@ -8,8 +8,6 @@ public struct WantedItems: Sendable {
 
     public init() {}
 
-    public var userCount: Int { items.count }
-
     /// Makes room for the next user (with no items).
     public mutating func addUser() {
         items.append([])

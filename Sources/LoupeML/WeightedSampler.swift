@@ -14,10 +14,6 @@ public struct WeightedSampler: Sendable {
 
     public init() {}
 
-    public var itemCount: Int { weights.count }
-
-    public func weight(of item: Int) -> Int64 { weights[item] }
-
     /// Makes room for items up to `item`; new items weigh 0 and are never drawn.
     public mutating func ensureItem(_ item: Int) {
         while weights.count <= item {

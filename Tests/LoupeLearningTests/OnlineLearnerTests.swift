@@ -44,6 +44,20 @@ import Testing
         return settings
     }
 
+    /// The learner's counters (`learner_meta`, `counter/<name>`), 0 for one never written.
+    static func counters(_ store: StateStore, _ names: [String]) throws -> [String: Int64] {
+        let table = try store.table(named: "learner_meta")
+        return try store.read { snapshot in
+            var counters: [String: Int64] = [:]
+            for name in names {
+                counters[name] = try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
+                    bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+                } ?? 0
+            }
+            return counters
+        }
+    }
+
     /// What `loupe learn` stores is what the in-memory fold (`LearnerFold`, which the offline
     /// evaluation scores) learns from the same events: every stored row, bias and user vector is
     /// bit for bit the fold's.
@@ -113,16 +127,7 @@ import Testing
         let store = try StateStore(directory: directory)
         let summary = try OnlineLearner(store: store, log: log, settings: Self.settings()).learn(untilEnd: true)
         #expect(summary.records == 6)
-        let counters: [String: Int64] = try store.read { snapshot in
-            let table = try store.table(named: "learner_meta")
-            var counters: [String: Int64] = [:]
-            for name in ["applied", "duplicates", "dead_lettered", "unknown_items"] {
-                counters[name] = try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
-                    bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
-                }
-            }
-            return counters
-        }
+        let counters = try Self.counters(store, ["applied", "duplicates", "dead_lettered", "unknown_items"])
         #expect(counters == ["applied": 4, "duplicates": 1, "dead_lettered": 1, "unknown_items": 1])
         #expect(try store.read { try $0.itemEmbedding("ghost-item") } != nil)
         #expect(try store.read { try $0.user("u1")?.version } == 3)
@@ -161,15 +166,7 @@ import Testing
         // Batches [e5, x], [e6, y], [e5 again, z]: the second one's commit prunes ids older than
         // 21,600 − 1,000, e5's 20,000 among them, so the repeat at 20,900 is applied.
         _ = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
-        let table = try store.table(named: "learner_meta")
-        let counters = try store.read { snapshot in
-            try ["applied", "duplicates"].map { name in
-                try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
-                    bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
-                } ?? 0
-            }
-        }
-        #expect(counters == [6, 0])
+        #expect(try Self.counters(store, ["applied", "duplicates"]) == ["applied": 6, "duplicates": 0])
     }
 
     @Test func repeatsAreSkippedWithinTheWindowAcrossBatchesAndRestarts() throws {
@@ -185,18 +182,7 @@ import Testing
         var settings = Self.settings(batchSize: 2)
         settings.deduplicationWindowMilliseconds = 1_000
         let store = try StateStore(directory: directory)
-        func counters() throws -> [String: Int64] {
-            let table = try store.table(named: "learner_meta")
-            return try store.read { snapshot in
-                var counters: [String: Int64] = [:]
-                for name in ["applied", "duplicates"] {
-                    counters[name] = try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
-                        bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
-                    } ?? 0
-                }
-                return counters
-            }
-        }
+        func counters() throws -> [String: Int64] { try Self.counters(store, ["applied", "duplicates"]) }
         try click("e1", 10_000)  // applied
         try click("e1", 10_400)  // the same batch: skipped
         try click("e2", 10_100)  // applied
