@@ -85,7 +85,7 @@ public enum EventCodec {
         guard version == Int64(schemaVersion) else {
             throw EventValidationError(.unsupportedSchemaVersion, field: "schema_version", "version \(version) is not supported; this Loupe reads version \(schemaVersion)")
         }
-        let header = EventHeader(eventId: try reader.string("event_id"), timestamp: try reader.timestamp("timestamp"))
+        let header = EventHeader(eventId: try reader.identifier("event_id"), timestamp: try reader.timestamp("timestamp"))
         let event: Event
         switch type {
         case .interaction(let kind): event = .interaction(try Interaction(&reader, header: header, kind: kind))

@@ -3,13 +3,11 @@ import LoupeEvents
 import LoupeLog
 
 /// What a batch's write makes known once it is committed: the event ids it recorded (by hash,
-/// with their times), the cutoff below which it prunes recorded ids, its positions and the
-/// records it could not decode.
+/// with their times), the cutoff below which it prunes recorded ids, and its positions.
 struct WrittenBatch: Sendable {
     var ids: [UInt64: [(time: Int64, eventId: String)]]
     var cutoff: Int64
     var cursors: [TopicPartition: MergedLogReader.Cursor]
-    var rejected: [(LogRecord, EventValidationError)]
 }
 
 /// One batch's store transaction, run on a thread of its own while the learner folds the next

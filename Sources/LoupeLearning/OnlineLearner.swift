@@ -11,6 +11,15 @@ import LoupeStore
 /// it decided on is recorded in `learner-batches` *before* it is applied, and both a replay and
 /// the learner after a crash apply recorded batches as recorded. The positions and clocks of
 /// every partition are written in the same transaction as the state they produced.
+///
+/// A record the learner cannot fold — not a valid event of its topic, whoever wrote it — is
+/// skipped and counted (`dead_lettered`) as part of the fold, so live, restarted and replayed
+/// learners decide alike, and goes to `dead-letter` with the reason and its place. The live
+/// learner writes a batch's dead letters before it records the batch, with ids made from their
+/// places (`dl-learner-<learner>-<topic>/<partition>@<offset>`): a recorded batch's dead letters
+/// are in the log, so a crash loses none, and a replay (or a restart that applies recorded
+/// batches) writes none. Only a crash between a batch's dead letters and its record makes a
+/// restart write them again, with the same ids; consumers of `dead-letter` key on event ids.
 public final class OnlineLearner {
     /// The topics the learner folds, in the order that breaks ties between equal clocks.
     public static let topics: [Topic] = [.catalog, .faceAnalysis, .sessions, .interactions, .feedback]
@@ -19,6 +28,9 @@ public final class OnlineLearner {
         public var batches = 0
         public var records = 0
         public var replayedBatches = 0
+        /// Records on `learner-batches` that could not be this learner's next batch (forged or
+        /// corrupt): not applied, dead-lettered.
+        public var rejectedBatches = 0
     }
 
     private let store: StateStore
@@ -33,6 +45,8 @@ public final class OnlineLearner {
     private let partitions: [TopicPartition]
     private var cursors: [TopicPartition: MergedLogReader.Cursor]
     private var deadLetters: (any LogProducer)?
+    /// How many records `pendingBatches()` found on `learner-batches` that it could not apply.
+    private var rejectedBatches = 0
     /// The batch whose store transaction is under way.
     private var writing: BatchWrite?
 
@@ -70,6 +84,7 @@ public final class OnlineLearner {
         var summary = Summary()
         defer { writing = nil }
         try apply(recorded: try pendingBatches()) { _ in summary.replayedBatches += 1 }
+        summary.rejectedBatches = rejectedBatches
         try finishWrite()
         let producer = try log.makeProducer()
         defer { try? producer.close() }
@@ -88,6 +103,14 @@ public final class OnlineLearner {
             let batch = LearnerBatch(
                 eventId: "\(settings.learnerId)-batch-\(sequence + 1)", timestamp: Self.batchClock(next.cursors),
                 learner: settings.learnerId, sequence: sequence + 1, positions: Self.positions(next.cursors, partitions))
+            // The batch's dead letters are in the log before the batch is recorded.
+            var letters: [DeadLetter] = []
+            for (index, result) in next.decoded.enumerated() {
+                if case .failure(let error) = result {
+                    letters.append(deadLetter(next.records[index], reasonCode: error.code.rawValue, reason: error.message, field: error.field))
+                }
+            }
+            if !letters.isEmpty { try send(letters) }
             let event = Event.learnerBatch(batch)
             try producer.send(
                 topic: Topic.learnerBatches.rawValue, key: Array(batch.learner.utf8), value: EventCodec.encode(event),
@@ -108,7 +131,9 @@ public final class OnlineLearner {
     public func replay(progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var summary = Summary()
         defer { writing = nil }
-        try apply(recorded: try pendingBatches()) { records in
+        let pending = try pendingBatches()
+        summary.rejectedBatches = rejectedBatches
+        try apply(recorded: pending) { records in
             summary.batches += 1
             summary.records += records
             progress(summary)
@@ -123,36 +148,95 @@ public final class OnlineLearner {
     /// have reached its positions in every partition: which batches were cut where is recorded
     /// in the log, not in the store, so a learner that cut its batches differently (after a
     /// restart, say) still ends with the same state.
+    ///
+    /// Only `learner` writes its batches (docs/operations.md, ACLs). A record there that is not
+    /// a valid event, or that names this learner but cannot be its next batch (out of sequence,
+    /// a position missing, going back, or beyond the end of the log), is forged or corrupt: it
+    /// is not applied, and goes to dead-letter once: its dead letter's id is made from its place,
+    /// and one already in the log is not written again (the dead-letter topic's partition of
+    /// those letters is read to tell, only when there are any).
     private func pendingBatches() throws -> [LearnerBatch] {
         let topic = Topic.learnerBatches.rawValue
         let consumer = try log.makeConsumer(group: nil)
         defer { consumer.close() }
-        let partitionCount = try log.partitionCount(of: topic)
+        var ends: [TopicPartition: Int64] = [:]
+        for partition in partitions { ends[partition] = try log.watermarks(partition).high }
         var batches: [LearnerBatch] = []
+        var previous: [TopicPartition: Int64] = [:]
+        var letters: [DeadLetter] = []
+        let partitionCount = try log.partitionCount(of: topic)
         for partition in 0..<Int32(partitionCount) {
             let place = TopicPartition(topic, partition)
             let end = try log.watermarks(place).high
             try consumer.assign([place: .beginning])
             while (consumer.position(place) ?? end) < end {
-                for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10)) {
-                    guard case .learnerBatch(let batch) = try? EventCodec.decode(record.value, topic: .learnerBatches),
-                        batch.learner == settings.learnerId
-                    else { continue }
-                    batches.append(batch)
+                for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10)) where record.offset < end {
+                    let problem: (code: String, reason: String, field: String?)?
+                    let decoded = Result { () throws(EventValidationError) -> Event in
+                        try EventCodec.decode(record.value, topic: .learnerBatches)
+                    }
+                    switch decoded {
+                    case .failure(let error):
+                        problem = (error.code.rawValue, error.message, error.field)
+                    case .success(.learnerBatch(let batch)):
+                        guard batch.learner == settings.learnerId else { continue }
+                        problem = Self.problem(with: batch, expected: Int64(batches.count) + 1, after: previous, ends: ends, partitions: partitions)
+                        if problem == nil {
+                            for partition in partitions { previous[partition] = batch.positions[partition.topic]![Int(partition.partition)] }
+                            batches.append(batch)
+                        }
+                    case .success:
+                        problem = ("wrong_topic", "not a learner batch", "type")
+                    }
+                    if let problem {
+                        letters.append(deadLetter(record, reasonCode: problem.code, reason: problem.reason, field: problem.field))
+                    }
                 }
             }
         }
-        batches.sort { $0.sequence < $1.sequence }
         sequence = batches.last?.sequence ?? 0
-        for (offset, batch) in batches.enumerated() where batch.sequence != Int64(offset) + 1 {
-            throw LearnerError("learner-batches skips from sequence \(offset) to \(batch.sequence) for learner \(settings.learnerId)")
+        rejectedBatches = letters.count
+        if !letters.isEmpty {
+            let written = try existingDeadLetters(letters.map(\.eventId))
+            try send(letters.filter { !written.contains($0.eventId) })
         }
         return batches.filter { batch in
             partitions.contains { partition in
-                let end = batch.positions[partition.topic].flatMap { Int(partition.partition) < $0.count ? $0[Int(partition.partition)] : nil } ?? 0
-                return end > (cursors[partition]?.next ?? 0)
+                batch.positions[partition.topic]![Int(partition.partition)] > (cursors[partition]?.next ?? 0)
             }
         }
+    }
+
+    /// Why `batch` cannot be the learner's batch number `expected`, whose predecessor ended at
+    /// `previous`, in a log that ends at `ends`; nil when it can.
+    static func problem(
+        with batch: LearnerBatch, expected: Int64, after previous: [TopicPartition: Int64], ends: [TopicPartition: Int64],
+        partitions: [TopicPartition]
+    ) -> (code: String, reason: String, field: String?)? {
+        guard batch.sequence == expected else {
+            return ("out_of_sequence", "batch \(batch.sequence) of learner \(batch.learner) where batch \(expected) was due", "sequence")
+        }
+        for partition in partitions {
+            guard let offsets = batch.positions[partition.topic], Int(partition.partition) < offsets.count else {
+                return ("invalid_positions", "batch \(batch.sequence) has no position for \(partition.topic)/\(partition.partition)", "positions")
+            }
+            let offset = offsets[Int(partition.partition)]
+            if offset < previous[partition] ?? 0 {
+                return (
+                    "invalid_positions",
+                    "batch \(batch.sequence) goes back in \(partition.topic)/\(partition.partition), to \(offset) from \(previous[partition] ?? 0)",
+                    "positions"
+                )
+            }
+            if offset > ends[partition] ?? 0 {
+                return (
+                    "invalid_positions",
+                    "batch \(batch.sequence) reaches \(offset) in \(partition.topic)/\(partition.partition), beyond the log's end \(ends[partition] ?? 0)",
+                    "positions"
+                )
+            }
+        }
+        return nil
     }
 
     /// Applies recorded batches in order, each exactly the records below its positions, in
@@ -199,7 +283,6 @@ public final class OnlineLearner {
         applied.reserveCapacity(records.count)
         var latest: [UInt64: Int32] = [:]
         latest.reserveCapacity(records.count)
-        var rejected: [(LogRecord, EventValidationError)] = []
         let window = settings.deduplicationWindowMilliseconds
         // The state leaves `self` for the fold: mutated through a local variable, every event's
         // update happens in place (through the class property, each one went through accessors
@@ -211,8 +294,7 @@ public final class OnlineLearner {
         try store.read { snapshot in
             for index in records.indices {
                 switch decoded[index] {
-                case .failure(let error):
-                    rejected.append((records[index], error))
+                case .failure:
                     folded.counters[.deadLettered] += 1
                 case .success(let event):
                     let hash = self.seen.hash(event.eventId)
@@ -243,7 +325,7 @@ public final class OnlineLearner {
             ids[entry.hash, default: []].append((entry.time, event.eventId))
             recorded.append((entry.time, event.eventId))
         }
-        let batch = WrittenBatch(ids: ids, cutoff: cutoff, cursors: cursors, rejected: rejected)
+        let batch = WrittenBatch(ids: ids, cutoff: cutoff, cursors: cursors)
         let seenInOrder = recorded
         // The write works on this copy of the state: the next fold's changes copy what they
         // change (each array once a batch), never what the write reads.
@@ -276,7 +358,7 @@ public final class OnlineLearner {
     }
 
     /// Waits for the batch write under way, if any, then lets the in-memory index follow the
-    /// store (the ids it recorded and pruned), takes its positions and dead-letters its rejects.
+    /// store (the ids it recorded and pruned) and takes its positions.
     private func finishWrite() throws {
         guard let write = writing else { return }
         writing = nil
@@ -286,7 +368,6 @@ public final class OnlineLearner {
         }
         for entry in pruned { seen.remove(seen.hash(entry.eventId), entry.time) }
         cursors = write.batch.cursors
-        if !write.batch.rejected.isEmpty { try deadLetter(write.batch.rejected) }
     }
 
     /// Whether `event` repeats an event id applied within `window` of its time: earlier in this
@@ -320,19 +401,49 @@ public final class OnlineLearner {
         }
     }
 
-    /// Records the learner cannot decode go to dead-letter; they still count as consumed.
-    private func deadLetter(_ rejected: [(LogRecord, EventValidationError)]) throws {
+    /// The dead letter of a record the learner cannot fold; its id is made from its place, so
+    /// writing it again writes the same event.
+    private func deadLetter(_ record: LogRecord, reasonCode: String, reason: String, field: String?) -> DeadLetter {
+        let location = "\(record.topic)/\(record.partition)@\(record.offset)"
+        return DeadLetter(
+            rejecting: record.value, reasonCode: reasonCode, reason: reason, field: field, source: "learner",
+            sourceTopic: record.topic, location: location, eventId: "dl-learner-\(settings.learnerId)-\(location)",
+            timestamp: record.timestamp)
+    }
+
+    /// Sends dead letters to `dead-letter` and waits until the log has them.
+    private func send(_ letters: [DeadLetter]) throws {
         let producer = try deadLetters ?? log.makeProducer()
         deadLetters = producer
-        for (record, error) in rejected {
-            let location = "\(record.topic)/\(record.partition)@\(record.offset)"
-            let letter = DeadLetter(
-                rejecting: record.value, error: error, source: "learner", sourceTopic: record.topic, location: location,
-                eventId: "dl-learner-\(location)", timestamp: record.timestamp)
+        for letter in letters {
             let event = Event.deadLetter(letter)
-            try producer.send(topic: Topic.deadLetter.rawValue, key: Array(event.key.utf8), value: EventCodec.encode(event), timestamp: record.timestamp)
+            try producer.send(topic: Topic.deadLetter.rawValue, key: Array(event.key.utf8), value: EventCodec.encode(event), timestamp: letter.timestamp)
         }
         try producer.flush()
+    }
+
+    /// Which of `ids` the dead-letter topic holds already, from the learner's dead letters of
+    /// `learner-batches` records (all in the partition of that key).
+    private func existingDeadLetters(_ ids: [String]) throws -> Set<String> {
+        let wanted = Set(ids)
+        var found: Set<String> = []
+        let topic = Topic.deadLetter.rawValue
+        let consumer = try log.makeConsumer(group: nil)
+        defer { consumer.close() }
+        for partition in 0..<Int32(try log.partitionCount(of: topic)) {
+            let place = TopicPartition(topic, partition)
+            let end = try log.watermarks(place).high
+            try consumer.assign([place: .beginning])
+            while (consumer.position(place) ?? end) < end {
+                for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10))
+                where record.offset < end && record.key.map({ $0.elementsEqual(Topic.learnerBatches.rawValue.utf8) }) == true {
+                    if case .deadLetter(let letter)? = try? EventCodec.decode(record.value, topic: .deadLetter), wanted.contains(letter.eventId) {
+                        found.insert(letter.eventId)
+                    }
+                }
+            }
+        }
+        return found
     }
 
     static func clockKey(_ partition: TopicPartition) -> [UInt8] {

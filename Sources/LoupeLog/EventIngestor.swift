@@ -19,18 +19,38 @@ public final class EventIngestor {
     private let producer: any LogProducer
     private let source: String
     private let topic: Topic?
+    private let accepted: Set<Topic>
     private let clock: @Sendable () -> Int64
     public private(set) var summary = Summary()
 
     /// - Parameters:
     ///   - source: who is ingesting, recorded in dead-letter records (`produce`, `http`).
     ///   - topic: when set, every input must be an event of this topic (`wrong_topic` otherwise).
+    ///   - accepting: the topics whose events are taken; an event of another topic is rejected
+    ///     with `internal_topic`. Client topics only, unless a tool writes internal topics on
+    ///     purpose (benchmarks and tests building a log).
     ///   - clock: epoch milliseconds, for the timestamps of dead-letter records.
-    public init(producer: any LogProducer, source: String, topic: Topic? = nil, clock: @escaping @Sendable () -> Int64) {
+    public init(
+        producer: any LogProducer, source: String, topic: Topic? = nil, accepting: Set<Topic> = Topic.clientTopics,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.producer = producer
         self.source = source
         self.topic = topic
+        self.accepted = accepting
         self.clock = clock
+    }
+
+    /// Validates one input as an event of a topic this ingestor takes.
+    private static func validate(_ bytes: [UInt8], topic: Topic?, accepted: Set<Topic>) throws(EventValidationError) -> Event {
+        let event = try EventCodec.decode(bytes, topic: topic)
+        guard accepted.contains(event.topic) else {
+            throw EventValidationError(
+                .internalTopic, field: "type",
+                "\"\(event.type)\" events belong to the internal topic \(event.topic.rawValue), which only Loupe's own roles write; "
+                    + "clients send \(Topic.clientTopics.map(\.rawValue).sorted().joined(separator: ", ")) events")
+        }
+        return event
     }
 
     /// Validates a batch of inputs — on every core — and sends each, in input order, to its
@@ -40,9 +60,10 @@ public final class EventIngestor {
     @discardableResult
     public func ingest(batch inputs: [[UInt8]], origin: String, firstIndex: Int) throws -> [Result<Event, EventValidationError>] {
         let topic = self.topic
+        let accepted = self.accepted
         let validated = parallelMap(count: inputs.count) { index in
             Result { () throws(EventValidationError) -> (event: Event, key: [UInt8], value: [UInt8]) in
-                let event = try EventCodec.decode(inputs[index], topic: topic)
+                let event = try Self.validate(inputs[index], topic: topic, accepted: accepted)
                 return (event, Array(event.key.utf8), EventCodec.encode(event))
             }
         }
@@ -67,7 +88,7 @@ public final class EventIngestor {
     public func ingest(_ bytes: [UInt8], location: String) throws -> Result<Event, EventValidationError> {
         let event: Event
         do {
-            event = try EventCodec.decode(bytes, topic: topic)
+            event = try Self.validate(bytes, topic: topic, accepted: accepted)
         } catch {
             try deadLetter(bytes, error: error, location: location)
             return .failure(error)

@@ -57,6 +57,9 @@ struct Learn: ParsableCommand {
         progress.finish()
         var report = "learn: \(summary.records) records in \(summary.batches) batches into \(configuration.log.data)/state"
         if summary.replayedBatches > 0 { report += " (first re-applied \(summary.replayedBatches) recorded batch(es))" }
+        if summary.rejectedBatches > 0 {
+            report += "; \(summary.rejectedBatches) record(s) on learner-batches were not this learner's batches and went to dead-letter"
+        }
         FileHandle.standardError.write(Data((report + "\n").utf8))
     }
 }
@@ -95,6 +98,10 @@ struct Replay: ParsableCommand {
         let progress = ProgressReporter("replay")
         let summary = try learner.replay { progress.update($0.batches) }
         progress.finish()
-        FileHandle.standardError.write(Data("replay: \(summary.batches) batches into \(storeDirectory)/state\n".utf8))
+        var report = "replay: \(summary.batches) batches into \(storeDirectory)/state"
+        if summary.rejectedBatches > 0 {
+            report += "; \(summary.rejectedBatches) record(s) on learner-batches were not this learner's batches (see dead-letter)"
+        }
+        FileHandle.standardError.write(Data((report + "\n").utf8))
     }
 }

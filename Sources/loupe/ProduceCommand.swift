@@ -9,7 +9,9 @@ struct Produce: ParsableCommand {
         discussion: """
             Reads one JSON event per line from standard input (or --file). Each valid event is \
             written to the topic its type belongs to (or must belong to --topic), keyed by its \
-            user id (item id for catalog events). Each invalid line goes to the dead-letter topic \
+            user id (item id for catalog events). Only client events are taken (interactions, \
+            feedback, sessions, face analyses, catalog); events of Loupe's internal topics are \
+            rejected as internal_topic. Each invalid line goes to the dead-letter topic \
             with the reason; the run never stops on bad input. Blank lines are skipped. A summary \
             of accepted and rejected lines goes to standard error; the exit status is 0 unless \
             the log itself fails.
@@ -21,8 +23,20 @@ struct Produce: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Accept only events of this topic (others are rejected as wrong_topic).")
+    @Option(
+        help: ArgumentHelp(
+            "Accept only events of this topic (others are rejected as wrong_topic): one of the client topics, "
+                + Topic.clientTopics.map(\.rawValue).sorted().joined(separator: ", ") + ".",
+            valueName: "topic"))
     var topic: Topic?
+
+    func validate() throws {
+        if let topic, !topic.isClientTopic {
+            throw ValidationError(
+                "\(topic.rawValue) is an internal topic, written only by Loupe's own roles; produce writes the client topics "
+                    + Topic.clientTopics.map(\.rawValue).sorted().joined(separator: ", "))
+        }
+    }
 
     @Option(help: ArgumentHelp("Read events from this file instead of standard input.", valueName: "path"))
     var file: String?

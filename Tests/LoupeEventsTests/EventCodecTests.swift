@@ -23,7 +23,7 @@ import Testing
                     context: context)))
         events.append(
             .interaction(
-                Interaction(eventId: "i-empty", timestamp: 0, kind: .view, userId: "ü", itemId: "\"", sessionId: "\n", context: Context())))
+                Interaction(eventId: "i-empty", timestamp: 0, kind: .view, userId: "ü", itemId: "\"", sessionId: "\\", context: Context(channel: "\n\u{1}"))))
         for kind in FeedbackKind.allCases {
             events.append(
                 .feedback(

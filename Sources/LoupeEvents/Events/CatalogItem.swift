@@ -96,7 +96,7 @@ public struct CatalogEvent: Sendable, Equatable {
     init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader, kind: CatalogKind) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        itemId = try reader.string("item_id")
+        itemId = try reader.identifier("item_id")
         item = kind == .itemUpsert ? try CatalogItem(&reader) : nil
     }
 

@@ -50,9 +50,20 @@ public struct DeadLetter: Sendable, Equatable {
         location: String?, eventId: String, timestamp: Int64
     ) {
         self.init(
+            rejecting: raw, reasonCode: error.code.rawValue, reason: error.message, field: error.field, source: source,
+            sourceTopic: sourceTopic, location: location, eventId: eventId, timestamp: timestamp)
+    }
+
+    /// Wraps rejected raw input for a reason of a role's own (a record that validates as an
+    /// event but that the role cannot fold), as `init(rejecting:error:…)` does.
+    public init(
+        rejecting raw: some Collection<UInt8>, reasonCode: String, reason: String, field: String?, source: String,
+        sourceTopic: String?, location: String?, eventId: String, timestamp: Int64
+    ) {
+        self.init(
             eventId: eventId, timestamp: timestamp, source: source, sourceTopic: sourceTopic,
-            reasonCode: error.code.rawValue, reason: Self.prefix(error.message, maxBytes: Self.maximumReasonBytes),
-            field: error.field.flatMap { $0.isEmpty ? nil : Self.prefix($0, maxBytes: Self.maximumFieldBytes) },
+            reasonCode: reasonCode, reason: Self.prefix(reason, maxBytes: Self.maximumReasonBytes),
+            field: field.flatMap { $0.isEmpty ? nil : Self.prefix($0, maxBytes: Self.maximumFieldBytes) },
             location: location.map { Self.prefix($0, maxBytes: Self.maximumLocationBytes) },
             payload: nil, payloadBase64: nil, payloadBytes: raw.count, payloadTruncated: false)
         let bytes = Array(raw)

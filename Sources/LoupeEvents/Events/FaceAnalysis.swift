@@ -67,7 +67,7 @@ public struct FaceAnalysis: Sendable, Equatable {
     init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        userId = try reader.string("user_id")
+        userId = try reader.identifier("user_id")
         // face_shape must be present; null says "no shape could be determined".
         guard reader.contains("face_shape") else {
             throw EventValidationError(.missingField, field: "face_shape", "required field is missing (use null when unknown)")

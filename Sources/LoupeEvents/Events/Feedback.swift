@@ -21,8 +21,8 @@ public struct Feedback: Sendable, Equatable {
         eventId = header.eventId
         timestamp = header.timestamp
         self.kind = kind
-        userId = try reader.string("user_id")
-        itemId = try reader.string("item_id")
+        userId = try reader.identifier("user_id")
+        itemId = try reader.identifier("item_id")
         if kind == .rating {
             rating = Int(try reader.int("rating", in: 1...5))
         } else {

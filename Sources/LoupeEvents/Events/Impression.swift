@@ -36,8 +36,8 @@ public struct Impression: Sendable, Equatable {
     init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        requestId = try reader.string("request_id")
-        userId = try reader.string("user_id")
+        requestId = try reader.identifier("request_id")
+        userId = try reader.identifier("user_id")
         let elements = try reader.array("items", maxCount: Self.maximumItems)
         var items: [Item] = []
         items.reserveCapacity(elements.count)
@@ -45,15 +45,15 @@ public struct Impression: Sendable, Equatable {
             var itemReader = try FieldReader<Fields>(element, path: "items[\(position)]")
             items.append(
                 Item(
-                    itemId: try itemReader.string("item_id"),
+                    itemId: try itemReader.identifier("item_id"),
                     score: try itemReader.double("score"),
                     position: Int(try itemReader.int("position", in: 0...Int64(Self.maximumItems)))
                 ))
             try itemReader.finish()
         }
         self.items = items
-        modelVersion = try reader.string("model_version", maxLength: 128)
-        variant = try reader.string("variant", maxLength: 64)
+        modelVersion = try reader.identifier("model_version", maxLength: 128)
+        variant = try reader.identifier("variant", maxLength: 64)
     }
 
     func writeFields(to writer: inout JSONWriter) {

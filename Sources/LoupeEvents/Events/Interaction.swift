@@ -28,10 +28,10 @@ public struct Interaction: Sendable, Equatable {
         eventId = header.eventId
         timestamp = header.timestamp
         self.kind = kind
-        userId = try reader.string("user_id")
-        itemId = try reader.string("item_id")
-        sessionId = try reader.string("session_id")
-        requestId = try reader.optionalString("request_id")
+        userId = try reader.identifier("user_id")
+        itemId = try reader.identifier("item_id")
+        sessionId = try reader.identifier("session_id")
+        requestId = try reader.optionalIdentifier("request_id")
         context = try reader.optional("context").map { value throws(EventValidationError) in try Context(value, path: "context") }
     }
 

@@ -32,8 +32,8 @@ public struct ModelEvent: Sendable, Equatable {
         eventId = header.eventId
         timestamp = header.timestamp
         self.kind = kind
-        modelId = try reader.string("model_id", maxLength: 128)
-        modelVersion = try reader.string("model_version", maxLength: 128)
+        modelId = try reader.identifier("model_id", maxLength: 128)
+        modelVersion = try reader.identifier("model_version", maxLength: 128)
         positions = try Self.positions(reader.optional("positions"), reader: reader)
         metrics = try Self.numberMap(reader.optional("metrics"), reader: reader, path: "metrics")
         decision = try reader.optionalEnumeration("decision", CanaryDecision.self)
@@ -136,7 +136,7 @@ public struct EvalMetric: Sendable, Equatable {
     init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        metric = try reader.string("metric", maxLength: 128)
+        metric = try reader.identifier("metric", maxLength: 128)
         value = try reader.double("value")
         windowStart = try reader.int("window_start", in: 0...Timestamp.maximum)
         windowEnd = try reader.int("window_end", in: 0...Timestamp.maximum)
@@ -144,8 +144,8 @@ public struct EvalMetric: Sendable, Equatable {
             throw EventValidationError(.invalidValue, field: "window_end", "ends before window_start")
         }
         count = try reader.int("count", in: 0...Int64.max)
-        modelVersion = try reader.optionalString("model_version", maxLength: 128)
-        variant = try reader.optionalString("variant", maxLength: 64)
+        modelVersion = try reader.optionalIdentifier("model_version", maxLength: 128)
+        variant = try reader.optionalIdentifier("variant", maxLength: 64)
     }
 
     func writeFields(to writer: inout JSONWriter) {
@@ -191,7 +191,7 @@ public struct DriftAlert: Sendable, Equatable {
     init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        detector = try reader.string("detector", maxLength: 128)
+        detector = try reader.identifier("detector", maxLength: 128)
         status = try reader.enumeration("status", AlertStatus.self)
         severity = try reader.enumeration("severity", AlertSeverity.self)
         statistic = try reader.double("statistic")
@@ -235,7 +235,7 @@ public struct LearnerBatch: Sendable, Equatable {
     init<Fields>(_ reader: inout FieldReader<Fields>, header: EventHeader) throws(EventValidationError) {
         eventId = header.eventId
         timestamp = header.timestamp
-        learner = try reader.string("learner", maxLength: 128)
+        learner = try reader.identifier("learner", maxLength: 128)
         sequence = try reader.int("sequence", in: 1...Int64.max)
         guard let positions = try ModelEvent.positions(reader.optional("positions"), reader: reader) else {
             throw EventValidationError(.missingField, field: "positions", "required field is missing")

@@ -20,8 +20,8 @@ public struct Session: Sendable, Equatable {
         eventId = header.eventId
         timestamp = header.timestamp
         self.kind = kind
-        userId = try reader.string("user_id")
-        sessionId = try reader.string("session_id")
+        userId = try reader.identifier("user_id")
+        sessionId = try reader.identifier("session_id")
         context = try Context(try reader.required("context"), path: "context")
     }
 

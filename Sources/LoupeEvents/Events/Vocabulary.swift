@@ -11,6 +11,14 @@ public enum Topic: String, Sendable, CaseIterable, Codable, Hashable {
     case driftAlerts = "drift-alerts"
     case deadLetter = "dead-letter"
     case learnerBatches = "learner-batches"
+
+    /// The topics clients write (`loupe produce`, `POST /v1/events`, an app's own Kafka
+    /// producer): what shoppers did and said, and the catalog. Every other topic is internal,
+    /// written only by the role that owns it (docs/operations.md lists them with their ACLs).
+    public static let clientTopics: Set<Topic> = [.interactions, .feedback, .sessions, .faceAnalysis, .catalog]
+
+    /// Whether clients may write this topic (`clientTopics`).
+    public var isClientTopic: Bool { Self.clientTopics.contains(self) }
 }
 
 /// The face shapes a face analysis can report.

@@ -16,6 +16,9 @@ public struct EventValidationError: Error, Sendable, Equatable, CustomStringConv
         case unknownType = "unknown_type"
         case unsupportedSchemaVersion = "unsupported_schema_version"
         case wrongTopic = "wrong_topic"
+        /// An event of an internal topic (impressions, model events, metrics, alerts, dead
+        /// letters, learner batches) offered where only client events are taken.
+        case internalTopic = "internal_topic"
 
         public static func < (lhs: Code, rhs: Code) -> Bool { lhs.rawValue < rhs.rawValue }
     }

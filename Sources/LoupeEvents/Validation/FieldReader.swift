@@ -133,6 +133,28 @@ struct FieldReader<Fields: JSONFields> {
         return try Self.checkedString(value, maxLength: maxLength, field: names(key))
     }
 
+    /// An id field: a string that follows `Identifier`'s rule, of at most `maxLength` bytes.
+    mutating func identifier(_ key: StaticString, maxLength: Int = Identifier.maximumBytes) throws(EventValidationError) -> String {
+        try Self.checkedIdentifier(try required(key), maxLength: maxLength, field: names(key))
+    }
+
+    mutating func optionalIdentifier(_ key: StaticString, maxLength: Int = Identifier.maximumBytes) throws(EventValidationError) -> String? {
+        guard let value = optional(key) else { return nil }
+        return try Self.checkedIdentifier(value, maxLength: maxLength, field: names(key))
+    }
+
+    private static func checkedIdentifier(
+        _ value: Value, maxLength: Int, field: @autoclosure () -> String
+    ) throws(EventValidationError) -> String {
+        guard let text = value.string else {
+            throw EventValidationError(.wrongType, field: field(), "expected a string, got \(value.type.name)")
+        }
+        if let problem = Identifier.problem(text, maximumBytes: maxLength) {
+            throw EventValidationError(.invalidValue, field: field(), problem)
+        }
+        return text
+    }
+
     /// The checks take the field's path as an autoclosure: it is only built for an error.
     private static func checkedString(
         _ value: Value, maxLength: Int, field: @autoclosure () -> String

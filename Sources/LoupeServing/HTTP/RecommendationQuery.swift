@@ -6,8 +6,8 @@ enum RecommendationQuery {
     static let recommendationParameters: Set<String> = ["k", "device", "hour", "min_price", "max_price", "exclude"]
     static let similarParameters: Set<String> = ["k"]
     static let maximumExcludes = 1000
-    /// Ids are opaque strings of at most 256 bytes, as in events (docs/events.md).
-    static let maximumIdBytes = 256
+    /// Ids follow the events' rule (`Identifier`, docs/events.md).
+    static let maximumIdBytes = Identifier.maximumBytes
 
     static func recommendation(userId rawUserId: String?, query: String?, settings: HTTPSettings) throws(APIError)
         -> RecommendationRequest
@@ -38,10 +38,12 @@ enum RecommendationQuery {
                 throw .badRequest(
                     "too_many_excludes", "exclude lists \(exclude.count) ids; at most \(maximumExcludes) are allowed")
             }
-            for id in exclude where id.isEmpty || id.utf8.count > maximumIdBytes {
-                throw .badRequest(
-                    "invalid_exclude",
-                    "exclude must be a comma-separated list of item ids, each 1–\(maximumIdBytes) bytes, with no empty entries")
+            for id in exclude {
+                if let problem = Identifier.problem(id) {
+                    throw .badRequest(
+                        "invalid_exclude",
+                        "exclude must be a comma-separated list of item ids (printable, 1–\(maximumIdBytes) bytes each): an entry \(problem)")
+                }
             }
         }
         return RecommendationRequest(
@@ -57,13 +59,13 @@ enum RecommendationQuery {
         return (itemId, k)
     }
 
-    /// A path segment as an id: percent-decoded, 1–256 bytes.
+    /// A path segment as an id: percent-decoded, following `Identifier`'s rule.
     static func pathId(_ raw: String?, name: String) throws(APIError) -> String {
         guard let raw, let id = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw else {
             throw .badRequest("invalid_id", "the \(name) in the path is not valid percent-encoded UTF-8")
         }
-        guard !id.isEmpty, id.utf8.count <= maximumIdBytes else {
-            throw .badRequest("invalid_id", "the \(name) must be 1–\(maximumIdBytes) bytes, got \(id.utf8.count)")
+        if let problem = Identifier.problem(id) {
+            throw .badRequest("invalid_id", "the \(name) \(problem) (ids are printable, 1–\(maximumIdBytes) bytes)")
         }
         return id
     }
