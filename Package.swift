@@ -107,6 +107,6 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "loupe"], swiftSettings: strict),
-        .testTarget(name: "LoupeBenchTests", dependencies: ["LoupeBench", "LoupeStore"], swiftSettings: strict),
+        .testTarget(name: "LoupeBenchTests", dependencies: ["LoupeBench", "LoupeStore", "LoupeLog", "LoupeEvents"], swiftSettings: strict),
     ]
 )
