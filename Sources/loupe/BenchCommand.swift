@@ -9,7 +9,7 @@ import LoupeWorld
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's throughput (figures go to docs/benchmarks.md).",
-        subcommands: [LogThroughput.self, LearnThroughput.self, ServeLatency.self]
+        subcommands: [LogThroughput.self, LearnThroughput.self, ServeLatency.self, Chaos.self]
     )
 
     struct LogThroughput: ParsableCommand {
