@@ -68,14 +68,10 @@ final class ChaosSubject {
     }
 
     /// The store, opened read-only for one read and closed again, so that this process holds no
-    /// LMDB environment of it between reads; nil while no learner has created it.
+    /// LMDB environment of it between reads; nil while no learner has created it (its file and
+    /// all of its tables: a learner killed early may leave a file without them).
     private func readStore<T>(_ body: (StateStore) throws -> T) throws -> T? {
-        let store: StateStore
-        do {
-            store = try StateStore(directory: data, readOnly: true)
-        } catch StoreError.storeNotFound {
-            return nil
-        }
+        guard let store = try? StateStore(directory: data, readOnly: true) else { return nil }
         return try body(store)
     }
 
