@@ -5,10 +5,13 @@
 #   ops/broker.sh wait      block until the running broker answers metadata requests
 #   ops/broker.sh address   print host:port of the running broker
 #   ops/broker.sh stop      SIGTERM the broker and wait for it to exit (no-op if not running)
+#   ops/broker.sh restart   stop it, then start it again on the same port with the same data dir
+#                           (what it stored survives: see broker-notes.md)
 #
 # Typical use:  ops/broker.sh start && export LOUPE_TEST_BROKERS=$(ops/broker.sh address)
 #
-# State lives in .broker/ at the repository root (gitignored). The broker is installed into the
+# State lives in .broker/ at the repository root (gitignored), or in $LOUPE_BROKER_STATE, which
+# lets a test or `loupe bench chaos` run a private broker that it may stop and restart. The broker is installed into the
 # virtual environment ${LOUPE_VENV:-<repo>/.venv} on first use.
 set -euo pipefail
 
@@ -18,7 +21,7 @@ readonly STOP_TIMEOUT=60
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${LOUPE_VENV:-$root/.venv}"
-state="$root/.broker"
+state="${LOUPE_BROKER_STATE:-$root/.broker}"
 pid_file="$state/broker.pid"
 port_file="$state/port"
 log_file="$state/broker.log"
@@ -101,22 +104,43 @@ start() {
         address
         return
     fi
+    mkdir -p "$state"
+    rm -rf "$state/data"
+    mkdir -p "$state/data"
+    free_port >"$port_file"
+    : >"$log_file"
+    launch
+}
+
+# Runs the broker on the port in $port_file with the data in $state/data.
+launch() {
     command -v kcat >/dev/null || die "kcat is needed to check readiness (apt-get install kcat)"
     ensure_installed
     local binary port data pid
     binary="$(broker_binary)"
-    mkdir -p "$state"
-    rm -rf "$state/data"
     data="$state/data"
-    mkdir -p "$data"
-    port="$(free_port)"
-    echo "$port" >"$port_file"
-    nohup "$binary" start --only kafka --kafka-port "$port" --data-dir "$data" \
-        >"$log_file" 2>&1 </dev/null &
+    port="$(cat "$port_file")"
+    # The broker keeps none of its launcher's descriptors beyond stdin, stdout and stderr: a
+    # caller that waits for this script to end (or for a pipe it handed it to close) must not
+    # wait for the broker too.
+    (
+        for fd in /proc/"$BASHPID"/fd/*; do
+            fd="${fd##*/}"
+            if ((fd > 2)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+        done
+        exec nohup "$binary" start --only kafka --kafka-port "$port" --data-dir "$data" \
+            >>"$log_file" 2>&1 </dev/null
+    ) &
     pid=$!
     echo "$pid" >"$pid_file"
     wait_ready
     address
+}
+
+restart() {
+    [[ -f "$port_file" && -d "$state/data" ]] || die "no broker has been started (run: ops/broker.sh start)"
+    stop
+    launch
 }
 
 stop() {
@@ -139,6 +163,7 @@ stop() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    restart) restart ;;
     wait)
         running_pid >/dev/null || die "no broker is running (run: ops/broker.sh start)"
         wait_ready
@@ -148,7 +173,7 @@ case "${1:-}" in
         address
         ;;
     *)
-        echo "usage: ops/broker.sh start|stop|wait|address" >&2
+        echo "usage: ops/broker.sh start|stop|restart|wait|address" >&2
         exit 2
         ;;
 esac

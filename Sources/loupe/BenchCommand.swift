@@ -8,8 +8,8 @@ import LoupeWorld
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Loupe's throughput (figures go to docs/benchmarks.md).",
-        subcommands: [LogThroughput.self, LearnThroughput.self, ServeLatency.self, Fuzz.self]
+        abstract: "Measure Loupe's throughput (docs/benchmarks.md) and reliability under faults and fuzzing (docs/reliability.md).",
+        subcommands: [LogThroughput.self, LearnThroughput.self, ServeLatency.self, Fuzz.self, Chaos.self]
     )
 
     struct LogThroughput: ParsableCommand {

@@ -51,7 +51,15 @@ struct Learn: ParsableCommand {
         let learner = try OnlineLearner(store: store, log: log, settings: LearnerSettings(configuration.learner))
         stopOnSignals()
         let progress = ProgressReporter("learn")
+        var reportedReplay = false
         let summary = try learner.learn(untilEnd: untilEnd, shouldStop: { stopRequested.load(ordering: .relaxed) }) {
+            // Said at once, not only in the final line: a learner killed later still told
+            // how many recorded but uncommitted batches it re-applied (loupe bench chaos counts them).
+            if !reportedReplay, $0.replayedBatches > 0 {
+                reportedReplay = true
+                progress.finish()
+                FileHandle.standardError.write(Data("learn: re-applied \($0.replayedBatches) recorded batch(es) first\n".utf8))
+            }
             progress.update($0.records, detail: "\($0.batches) batches")
         }
         progress.finish()

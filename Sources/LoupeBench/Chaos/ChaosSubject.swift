@@ -1,0 +1,199 @@
+import Foundation
+import LoupeConfig
+import LoupeEvents
+import LoupeLog
+import LoupeStore
+
+/// One log and state store that a scenario works on: the global options that point `loupe`
+/// children at them, and the in-process reads that count what they hold.
+final class ChaosSubject {
+    /// The topics the learner folds; the events a scenario sends go to these.
+    static let learnedTopics: [Topic] = [.catalog, .faceAnalysis, .sessions, .interactions, .feedback]
+
+    let name: String
+    /// Global options of every `loupe` child working on this subject.
+    var options: [String] { logOptions + ["--data", data] }
+    /// The options that select the log and the learner's settings (--data aside).
+    private let logOptions: [String]
+    /// The data directory: the state store (and the embedded log) live under it.
+    let data: String
+    private let settings: LogSettings
+    private var openLog: (any EventLog)?
+
+    /// A fresh subject in `directory`: the embedded log, or (with `brokers`) Kafka topics under a
+    /// unique prefix; its learner folds batches of `batchSize` records.
+    init(name: String, directory: String, brokers: String?, batchSize: Int) throws {
+        self.name = name
+        let root = directory + "/\(name)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        data = root + "/data"
+        let config = root + "/loupe.yaml"
+        var yaml = "learner:\n  batch_size: \(batchSize)\n"
+        var settings = LogSettings()
+        settings.data = data
+        if let brokers {
+            let prefix = "chaos-\(UUID().uuidString.prefix(8).lowercased())."
+            yaml += "log:\n  topic_prefix: \"\(prefix)\"\n  kafka:\n    receive.message.max.bytes: 1000000000\n"
+            logOptions = ["--brokers", brokers, "--config", config]
+            settings.brokers = brokers
+            settings.topicPrefix = prefix
+            settings.kafka = ["receive.message.max.bytes": "1000000000"]
+        } else {
+            logOptions = ["--config", config]
+        }
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        self.settings = settings
+    }
+
+    /// A fresh store on the Kafka topics of `other` (for `loupe replay` into it).
+    init(name: String, directory: String, sharingLogOf other: ChaosSubject) throws {
+        precondition(other.settings.brokers != nil, "only a Kafka log can be shared between data directories")
+        self.name = name
+        let root = directory + "/\(name)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        data = root + "/data"
+        logOptions = other.logOptions
+        var settings = other.settings
+        settings.data = data
+        self.settings = settings
+    }
+
+    var log: any EventLog {
+        get throws {
+            if let openLog { return openLog }
+            let log = try LogFactory.open(settings)
+            openLog = log
+            return log
+        }
+    }
+
+    /// The store, opened read-only for one read and closed again, so that this process holds no
+    /// LMDB environment of it between reads; nil while no learner has created it (its file and
+    /// all of its tables: a learner killed early may leave a file without them).
+    private func readStore<T>(_ body: (StateStore) throws -> T) throws -> T? {
+        guard let store = try? StateStore(directory: data, readOnly: true) else { return nil }
+        return try body(store)
+    }
+
+    /// The positions the store holds (next offset per partition); empty before the first commit.
+    func positions() throws -> [TopicPartition: Int64] {
+        try readStore { store in
+            try store.read { snapshot in
+                var positions: [TopicPartition: Int64] = [:]
+                for position in try snapshot.positions() {
+                    positions[TopicPartition(position.topic, position.partition)] = position.offset
+                }
+                return positions
+            }
+        } ?? [:]
+    }
+
+    /// Records the learner has folded: the sum of the store's positions.
+    func foldedRecords() throws -> Int64 {
+        try positions().values.reduce(0, +)
+    }
+
+    /// The learner's counters (`learner_meta`, `counter/<name>`), 0 for one never written.
+    func counters() throws -> LearnerCounts {
+        try readStore { store in
+            guard let table = try? store.table(named: "learner_meta") else { return LearnerCounts() }
+            return try store.read { snapshot in
+                func value(_ name: String) throws -> Int64 {
+                    try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
+                        bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+                    } ?? 0
+                }
+                return LearnerCounts(
+                    applied: try value("applied"), duplicates: try value("duplicates"), deadLettered: try value("dead_lettered"))
+            }
+        } ?? LearnerCounts()
+    }
+
+    func checksum() throws -> String {
+        guard let digest = try readStore({ try $0.checksum().digest }) else {
+            throw ChaosError("\(name): no state store at \(data)")
+        }
+        return digest
+    }
+
+    /// Bytes of the store's `data.mdb`.
+    func storeFileBytes() -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: data + "/state/data.mdb")[.size] as? Int) ?? 0
+    }
+
+    /// Every partition of `topics` with its high watermark.
+    func highWatermarks(_ topics: [Topic]) throws -> [TopicPartition: Int64] {
+        var marks: [TopicPartition: Int64] = [:]
+        for topic in topics {
+            for partition in 0..<Int32(try log.partitionCount(of: topic.rawValue)) {
+                let place = TopicPartition(topic.rawValue, partition)
+                marks[place] = try log.watermarks(place).high
+            }
+        }
+        return marks
+    }
+
+    /// Records in the learned topics (the sum of their high watermarks).
+    func learnedRecords() throws -> Int64 {
+        try highWatermarks(Self.learnedTopics).values.reduce(0, +)
+    }
+
+    func deadLetterRecords() throws -> Int64 {
+        try highWatermarks([.deadLetter]).values.reduce(0, +)
+    }
+
+    /// Reads every record of `topics` from the beginning to the high watermark as it is now.
+    func forEachRecord(of topics: [Topic], _ body: (LogRecord) throws -> Void) throws {
+        let ends = try highWatermarks(topics).filter { $0.value > 0 }
+        guard !ends.isEmpty else { return }
+        let consumer = try log.makeConsumer(group: nil)
+        defer { consumer.close() }
+        try consumer.assign(ends.mapValues { _ in .beginning })
+        var remaining = Set(ends.keys)
+        let deadline = ContinuousClock.now + .seconds(300)
+        while !remaining.isEmpty {
+            guard ContinuousClock.now < deadline else { throw ChaosError("\(name): reading \(topics) did not reach the end in 300 s") }
+            for record in try consumer.poll(maxRecords: 10_000, timeout: .seconds(1)) where record.offset < ends[record.topicPartition]! {
+                try body(record)
+            }
+            remaining = remaining.filter { (consumer.position($0) ?? 0) < ends[$0]! }
+        }
+    }
+
+    /// Counts the records of the learned topics and their distinct event ids.
+    func eventIdentities() throws -> (records: Int, ids: Set<String>) {
+        var records = 0
+        var ids = Set<String>()
+        try forEachRecord(of: Self.learnedTopics) { record in
+            records += 1
+            if let event = try? EventCodec.decode(record.value) { ids.insert(event.eventId) }
+        }
+        return (records, ids)
+    }
+
+    /// Batches `learner` recorded in learner-batches whose positions go beyond the store's: each
+    /// one was recorded and not yet committed when its learner stopped. The rule is the learner's
+    /// own (OnlineLearner.pendingBatches), applied from outside.
+    func recordedButUncommittedBatches(learner: String = "learner") throws -> Int {
+        let stored = try positions()
+        var pending = 0
+        try forEachRecord(of: [.learnerBatches]) { record in
+            guard case .learnerBatch(let batch) = try? EventCodec.decode(record.value, topic: .learnerBatches), batch.learner == learner
+            else { return }
+            let ahead = batch.positions.contains { topic, offsets in
+                offsets.enumerated().contains { partition, offset in offset > (stored[TopicPartition(topic, Int32(partition))] ?? 0) }
+            }
+            if ahead { pending += 1 }
+        }
+        return pending
+    }
+}
+
+/// The learner's counters that a scenario checks.
+struct LearnerCounts: Equatable, CustomStringConvertible {
+    var applied: Int64 = 0
+    var duplicates: Int64 = 0
+    var deadLettered: Int64 = 0
+
+    var description: String { "applied \(applied), duplicates \(duplicates), dead-lettered \(deadLettered)" }
+}
