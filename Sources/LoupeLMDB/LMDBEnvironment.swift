@@ -145,7 +145,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 }
                 let commit = mdb_txn_commit(transaction)
                 if commit == MDB_MAP_FULL { return .failure(LMDBError(code: commit, operation: "commit")) }
-                try check(commit, "commit write transaction in \(path)")
+                try check(commit, "commit write transaction in \(path)" + Self.storageHint(commit, directory: path))
                 return .success(result)
             }
             switch outcome {
@@ -259,5 +259,26 @@ private final class EnvironmentRegistry: @unchecked Sendable {
             open[key] = WeakEnvironment(environment: environment)
             return environment
         }
+    }
+}
+
+extension LMDBEnvironment {
+    /// For a commit that failed to reach the disk (EIO, ENOSPC, EFBIG, EDQUOT): what may have
+    /// stopped it — the process's file size limit, the free space — so the error names a cause.
+    static func storageHint(_ code: Int32, directory: String) -> String {
+        guard [EIO, ENOSPC, EFBIG, EDQUOT].contains(code) else { return "" }
+        var causes: [String] = []
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
+            causes.append("this process may write files of at most \(limit.rlim_cur) bytes (ulimit -f)")
+        }
+        var fileStatus = stat()
+        if stat(directory + "/data.mdb", &fileStatus) == 0 { causes.append("data.mdb is \(fileStatus.st_size) bytes") }
+        var disk = statvfs()
+        if statvfs(directory, &disk) == 0 {
+            causes.append("\(UInt64(disk.f_bavail) * UInt64(disk.f_frsize) / 1_048_576) MiB are free on its disk")
+        }
+        return " — the write did not reach the disk, and nothing of this transaction was committed; "
+            + "is the disk full or the file at its size limit? " + causes.joined(separator: ", ")
     }
 }

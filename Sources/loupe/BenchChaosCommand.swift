@@ -58,6 +58,9 @@ extension Bench {
         @Option(help: "Lines per second fed to loupe produce in broker-restart.")
         var rate = 20_000
 
+        @Option(help: "Seconds the producer is quiet before each broker restart (0: restart under load).")
+        var quietSeconds = 3.0
+
         @Option(help: "learner.batch_size of the learners under test.")
         var batchSize = 8_192
 
@@ -111,7 +114,7 @@ extension Bench {
                     case .killLearner:
                         for brokers in backends { record(try chaos.killLearner(brokers: brokers, kills: kills)) }
                     case .brokerRestart:
-                        record(try chaos.restartBroker(script: brokerScript, restarts: restarts, rate: rate))
+                        record(try chaos.restartBroker(script: brokerScript, restarts: restarts, rate: rate, quietSeconds: quietSeconds))
                     case .storeFull:
                         guard let brokers else {
                             print("chaos store-full: NOT RUN: it needs --brokers (with the embedded log, the log's own file would fill first)")

