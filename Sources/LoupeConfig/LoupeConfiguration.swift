@@ -363,7 +363,8 @@ struct Section {
 
     private init(_ value: Any, path: String, place: Place) throws {
         guard let mapping = value as? [String: Any] else {
-            throw ConfigurationError("\(path.isEmpty ? "the document" : path) must be a mapping of keys to values", at: place.description)
+            throw ConfigurationError(
+                "\(path.isEmpty ? "the document" : path) must be a mapping of keys to values", at: place.description)
         }
         values = mapping
         self.path = path
@@ -486,7 +487,8 @@ struct Section {
     func finish() throws {
         let unknown = values.keys.filter { !read.contains($0) }.sorted()
         if let first = unknown.first {
-            throw ConfigurationError("unknown setting \(name(first)) (see docs/configuration.md)", at: place(of: first).description)
+            throw ConfigurationError(
+                "unknown setting \(name(first)) (see docs/configuration.md)", at: place(of: first).description)
         }
     }
 }

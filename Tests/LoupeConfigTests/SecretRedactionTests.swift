@@ -15,7 +15,10 @@ import Testing
         ("server:\n  api_token: \(numericSecret)\n", ["server.api_token must be a string", "configuration:2:3"]),
         ("server:\n  api_token: [\(secret)]\n", ["server.api_token must be a string", "configuration:2:3"]),
         ("server:\n  api_token: {a: \(secret)}\n", ["server.api_token must be a string", "configuration:2:3"]),
-        ("log:\n  kafka:\n    sasl.password: [\(secret)]\n", ["log.kafka.sasl.password must be a string, number or boolean", ":3:5"]),
+        (
+            "log:\n  kafka:\n    sasl.password: [\(secret)]\n",
+            ["log.kafka.sasl.password must be a string, number or boolean", ":3:5"]
+        ),
         ("log:\n  kafka:\n    sasl.pasword: {x: \(secret)}\n", ["log.kafka.sasl.pasword", ":3:5"]),
         ("log:\n  kafka: \(secret)\n", ["log.kafka must be a mapping", ":2:3"]),
         ("server: \(secret)\n", ["server must be a mapping", ":1:1"]),
@@ -49,7 +52,8 @@ import Testing
 
     @Test func loadedFileErrorsGiveTheFileAndLine() throws {
         let path = NSTemporaryDirectory() + "loupe-secret-\(UUID().uuidString).yaml"
-        try "log:\n  data: ./d\nserver:\n  api_token: \(Self.numericSecret)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "log:\n  data: ./d\nserver:\n  api_token: \(Self.numericSecret)\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             _ = try LoupeConfiguration.load(path: path)
@@ -101,7 +105,9 @@ import Testing
 
     static func expectNoSecret(in texts: String..., sourceLocation: SourceLocation = #_sourceLocation) {
         for text in texts {
-            #expect(!text.contains(secret) && !text.contains(numericSecret), "a secret was printed: \(text)", sourceLocation: sourceLocation)
+            #expect(
+                !text.contains(secret) && !text.contains(numericSecret), "a secret was printed: \(text)",
+                sourceLocation: sourceLocation)
         }
     }
 }

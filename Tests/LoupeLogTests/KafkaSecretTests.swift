@@ -19,7 +19,8 @@ import Testing
 
     @Test func aMisspeltPropertyIsNamedWithItsPlaceButNotItsValue() {
         let error = #expect(throws: LogError.self) {
-            try KafkaLog(brokers: Self.brokers, properties: ["sasl.pasword": Self.secret], origins: ["sasl.pasword": "loupe.yaml:7:5"])
+            try KafkaLog(
+                brokers: Self.brokers, properties: ["sasl.pasword": Self.secret], origins: ["sasl.pasword": "loupe.yaml:7:5"])
         }
         #expect(error?.message.contains("sasl.pasword (loupe.yaml:7:5)") == true, "\(String(describing: error))")
         #expect(error?.message.contains("No such configuration property") == true)
@@ -43,9 +44,13 @@ import Testing
     @Test(arguments: [
         ["ssl.keystore.password": "x", "ssl.keystore.location": "/nonexistent/\(KafkaSecretTests.secret)"],
         ["security.protocol": "SSL", "ssl.key.pem": KafkaSecretTests.secret],
-        ["security.protocol": "SSL", "ssl.key.pem": KafkaSecretTests.secret, "ssl.certificate.pem": "x", "ssl.key.password": KafkaSecretTests.secret],
         [
-            "security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "OAUTHBEARER", "enable.sasl.oauthbearer.unsecure.jwt": "true",
+            "security.protocol": "SSL", "ssl.key.pem": KafkaSecretTests.secret, "ssl.certificate.pem": "x",
+            "ssl.key.password": KafkaSecretTests.secret,
+        ],
+        [
+            "security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "OAUTHBEARER",
+            "enable.sasl.oauthbearer.unsecure.jwt": "true",
             "sasl.oauthbearer.config": "principal=\(KafkaSecretTests.secret) \(KafkaSecretTests.secret)",
         ],
         [

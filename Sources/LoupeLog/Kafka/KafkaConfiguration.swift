@@ -86,7 +86,8 @@ struct KafkaConfiguration: Sendable, CustomStringConvertible {
             let problem = redacting(SecretSettings.redacting([value], in: cText(errorText)))
             if result == RD_KAFKA_CONF_UNKNOWN || SecretSettings.isSecret(name: key) {
                 throw LogError(
-                    "invalid librdkafka \(source) \(key)\(origin) for \(description): \(problem) (the value is not shown: it may be a secret)")
+                    "invalid librdkafka \(source) \(key)\(origin) for \(description): \(problem) "
+                        + "(the value is not shown: it may be a secret)")
             }
             throw LogError("invalid librdkafka \(source) \(key)=\"\(value)\"\(origin) for \(description): \(problem)")
         }
