@@ -65,15 +65,16 @@ let package = Package(
         .target(
             name: "LoupeBench",
             dependencies: [
-                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeServing", "LoupeConfig", "CBLAS",
+                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeLMDB", "LoupeServing",
+                "LoupeConfig", "CBLAS",
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "loupe",
             dependencies: [
-                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLearning", "LoupeEvaluation",
-                "LoupeServing",
+                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLMDB", "LoupeLearning",
+                "LoupeEvaluation", "LoupeServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

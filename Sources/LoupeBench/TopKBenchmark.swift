@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import LoupeLMDB
 import LoupeServing
 
 /// Exact inner-product top-k of single queries over an item matrix, three ways on the same data:
@@ -142,7 +143,7 @@ public enum TopKBenchmark {
         guard probe.status == 0 else { return (nil, "faiss: not installed (\(python) cannot import faiss)") }
         guard FileManager.default.fileExists(atPath: script) else { return (nil, "faiss: script \(script) not found") }
         let directory = NSTemporaryDirectory() + "loupe-bench-faiss-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PrivateFiles.createDirectory(directory, ifExisting: .warnIfShared)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let itemPath = directory + "/items.f32"
         let queryPath = directory + "/queries.f32"

@@ -4,6 +4,8 @@ import Yams
 /// Loupe's configuration: the YAML file given with `--config`, over the seed's defaults.
 ///
 /// Unknown keys are errors, so that a misspelt setting is reported rather than ignored.
+/// Errors name the setting and where it is (`file:line:column`); values of secret settings
+/// (`SecretSettings`) are never shown, and YAML syntax errors do not quote the text.
 /// docs/configuration.md lists every key.
 public struct LoupeConfiguration: Sendable, Equatable {
     public var log = LogSettings()
@@ -20,32 +22,34 @@ public struct LoupeConfiguration: Sendable, Equatable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
+            throw ConfigurationError("cannot read the configuration file: \(error.localizedDescription)", at: path)
         }
-        do {
-            return try parse(text)
-        } catch let error as ConfigurationError {
-            throw ConfigurationError("\(path): \(error.message)")
-        }
+        return try parse(text, source: path)
     }
 
-    public static func parse(_ yaml: String) throws -> LoupeConfiguration {
-        let document: Any?
+    /// - Parameter source: names the text in error messages (the file's path).
+    public static func parse(_ yaml: String, source: String = "configuration") throws -> LoupeConfiguration {
+        let document: Node?
         do {
-            document = try Yams.load(yaml: yaml)
+            document = try Yams.compose(yaml: yaml)
         } catch {
-            throw ConfigurationError("not valid YAML: \(error)")
+            throw ConfigurationError(yamlError: error, source: source)
         }
         var configuration = LoupeConfiguration()
         guard let document else { return configuration }
-        var root = try Section(document, path: "")
-        try root.read("log", into: &configuration.log)
-        try root.read("model", into: &configuration.model)
-        try root.read("training", into: &configuration.training)
-        try root.read("inference", into: &configuration.inference)
-        try root.read("learner", into: &configuration.learner)
-        try root.read("server", into: &configuration.server)
-        try root.finish()
+        do {
+            var root = try Section(document, path: "", place: Place(source: source, mark: document.mark))
+            try root.read("log", into: &configuration.log)
+            try root.read("model", into: &configuration.model)
+            try root.read("training", into: &configuration.training)
+            try root.read("inference", into: &configuration.inference)
+            try root.read("learner", into: &configuration.learner)
+            try root.read("server", into: &configuration.server)
+            try root.finish()
+        } catch var error as ConfigurationError where error.location == nil {
+            error.location = source
+            throw error
+        }
         return configuration
     }
 }
@@ -56,8 +60,12 @@ public struct LogSettings: Sendable, Equatable, SettingsSection {
     public var brokers: String?
     /// Data directory of the embedded log and the state store.
     public var data = "./loupe-data"
-    /// librdkafka properties passed through unchanged (SASL, TLS, timeouts, …).
-    public var kafka: [String: String] = [:]
+    /// librdkafka properties passed through unchanged (SASL, TLS, timeouts, …). Descriptions
+    /// of the settings never show them: any of them may be a secret.
+    @Redacted public var kafka: [String: String] = [:]
+    /// Where each `kafka` property is set (`file:line:column`), for error messages that must
+    /// not show its value.
+    public var kafkaOrigins: [String: String] = [:]
     /// Prepended to every topic name, so that deployments can share a Kafka cluster.
     public var topicPrefix = ""
 
@@ -70,6 +78,7 @@ public struct LogSettings: Sendable, Equatable, SettingsSection {
         topicPrefix = try section.string("topic_prefix") ?? topicPrefix
         if let properties = try section.section("kafka") {
             kafka = try properties.stringMap()
+            kafkaOrigins = properties.keyPlaces.mapValues(\.description)
         }
     }
 }
@@ -160,7 +169,8 @@ public struct InferenceSettings: Sendable, Equatable, SettingsSection {
             variants = try shares.doubleMap()
             let total = variants.values.reduce(0, +)
             guard !variants.isEmpty, variants.values.allSatisfy({ $0 >= 0 }), abs(total - 1) < 1e-9 else {
-                throw ConfigurationError("inference.variants must map names to non-negative shares that add up to 1, got \(variants)")
+                throw ConfigurationError(
+                    "inference.variants must map names to non-negative shares that add up to 1, got \(variants)")
             }
         }
         guard numRecommendations <= maxRecommendations else {
@@ -174,8 +184,8 @@ public struct ServerSettings: Sendable, Equatable, SettingsSection {
     public var host = "127.0.0.1"
     public var port = 8080
     /// Bearer token for write routes; the environment variable LOUPE_API_TOKEN overrides it.
-    /// With none, write routes are refused.
-    public var apiToken: String?
+    /// With none, write routes are refused. Descriptions of the settings never show it.
+    @Redacted public var apiToken: String? = nil
     /// Whether read routes also require the token.
     public var protectReads = false
     /// Largest request body accepted, in bytes.
@@ -286,12 +296,33 @@ public struct EventWeightsConfiguration: Sendable, Equatable, SettingsSection {
 
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// Where the problem is: `file:line:column`, or the file alone.
+    public var location: String?
 
-    public init(_ message: String) {
+    public init(_ message: String, at location: String? = nil) {
         self.message = message
+        self.location = location
     }
 
-    public var description: String { message }
+    public var description: String { location.map { "\($0): \(message)" } ?? message }
+
+    /// A YAML syntax error, by line, column and libyaml's account of the problem. Yams's own
+    /// description quotes the offending line, which may hold a secret, so it is not used.
+    init(yamlError error: any Error, source: String) {
+        func at(_ mark: Mark) -> String { "\(source):\(mark.line):\(mark.column)" }
+        func context(_ context: YamlError.Context?) -> String {
+            context.map { " (\($0.text), from line \($0.mark.line), column \($0.mark.column))" } ?? ""
+        }
+        switch error as? YamlError {
+        case .scanner(let found, let problem, let mark, _), .parser(let found, let problem, let mark, _),
+            .composer(let found, let problem, let mark, _):
+            self.init("not valid YAML: \(problem)\(context(found))", at: at(mark))
+        case .reader(let problem, let offset, _, _):
+            self.init("not valid YAML: \(problem)\(offset.map { " at character \($0)" } ?? "")", at: source)
+        default:
+            self.init("not valid YAML", at: source)
+        }
+    }
 }
 
 /// A section of the file (`log:`, `model:`, …) that reads its own keys.
@@ -299,22 +330,57 @@ protocol SettingsSection {
     mutating func read(_ section: inout Section) throws
 }
 
+/// A place in the configuration text: `file:line:column` (or the file alone when unknown).
+struct Place: CustomStringConvertible {
+    let source: String
+    let mark: Mark?
+
+    var description: String { mark.map { "\(source):\($0.line):\($0.column)" } ?? source }
+}
+
 /// One mapping of the YAML document; remembers which keys were read so that `finish` can
-/// report the rest as unknown.
+/// report the rest as unknown, and where each key is, for error messages.
 struct Section {
     let values: [String: Any]
     let path: String
+    /// Where the mapping is (its key in the parent mapping).
+    let place: Place
+    /// Where each key of the mapping is. Keys merged in with `<<` are not among them, and
+    /// errors about them point at the mapping.
+    private(set) var keyPlaces: [String: Place] = [:]
+    private var nodes: [String: Node] = [:]
     private var read: Set<String> = []
 
-    init(_ node: Any, path: String) throws {
-        guard let mapping = node as? [String: Any] else {
-            throw ConfigurationError("\(path.isEmpty ? "the document" : path) must be a mapping of keys to values")
+    init(_ node: Node, path: String, place: Place) throws {
+        try self.init(Constructor.default.any(from: node), path: path, place: place)
+        guard let mapping = node.mapping else { return }
+        for (key, value) in mapping {
+            guard let name = key.string else { continue }
+            keyPlaces[name] = Place(source: place.source, mark: key.mark)
+            nodes[name] = value
+        }
+    }
+
+    private init(_ value: Any, path: String, place: Place) throws {
+        guard let mapping = value as? [String: Any] else {
+            throw ConfigurationError(
+                "\(path.isEmpty ? "the document" : path) must be a mapping of keys to values", at: place.description)
         }
         values = mapping
         self.path = path
+        self.place = place
     }
 
     private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    private func place(of key: String) -> Place { keyPlaces[key] ?? place }
+
+    /// "`name` must be …", with the value it has unless the setting is secret.
+    private func invalid(_ key: String, _ requirement: String, got value: Any) -> ConfigurationError {
+        let name = name(key)
+        let shown = SecretSettings.isSecret(path: name) ? " (the value is not shown: it may be a secret)" : ", got \(value)"
+        return ConfigurationError("\(name) \(requirement)\(shown)", at: place(of: key).description)
+    }
 
     private mutating func value(_ key: String) -> Any? {
         read.insert(key)
@@ -325,59 +391,61 @@ struct Section {
     /// Reads the sub-mapping `key`, if present, into `settings`, rejecting keys it does not know.
     mutating func read(_ key: String, into settings: inout some SettingsSection) throws {
         guard var section = try section(key) else { return }
-        try settings.read(&section)
+        do {
+            try settings.read(&section)
+        } catch var error as ConfigurationError where error.location == nil {
+            error.location = place(of: key).description
+            throw error
+        }
         try section.finish()
     }
 
     mutating func section(_ key: String) throws -> Section? {
-        guard let node = value(key) else { return nil }
-        return try Section(node, path: name(key))
+        guard let value = value(key) else { return nil }
+        if let node = nodes[key] { return try Section(node, path: name(key), place: place(of: key)) }
+        return try Section(value, path: name(key), place: place(of: key))
     }
 
     mutating func string(_ key: String) throws -> String? {
         guard let node = value(key) else { return nil }
         if let text = node as? String { return text }
-        throw ConfigurationError("\(name(key)) must be a string, got \(node)")
+        throw invalid(key, "must be a string", got: node)
     }
 
     mutating func positiveInt(_ key: String) throws -> Int? {
         guard let node = value(key) else { return nil }
-        guard let number = node as? Int, number > 0 else {
-            throw ConfigurationError("\(name(key)) must be a positive integer, got \(node)")
-        }
+        guard let number = node as? Int, number > 0 else { throw invalid(key, "must be a positive integer", got: node) }
         return number
     }
 
     mutating func nonNegativeInt(_ key: String) throws -> Int? {
         guard let node = value(key) else { return nil }
-        guard let number = node as? Int, number >= 0 else {
-            throw ConfigurationError("\(name(key)) must be a non-negative integer, got \(node)")
-        }
+        guard let number = node as? Int, number >= 0 else { throw invalid(key, "must be a non-negative integer", got: node) }
         return number
     }
 
     mutating func positiveDouble(_ key: String) throws -> Double? {
         guard let number = try number(key) else { return nil }
-        guard number > 0 else { throw ConfigurationError("\(name(key)) must be greater than 0, got \(number)") }
+        guard number > 0 else { throw invalid(key, "must be greater than 0", got: number) }
         return number
     }
 
     mutating func nonNegativeDouble(_ key: String) throws -> Double? {
         guard let number = try number(key) else { return nil }
-        guard number >= 0 else { throw ConfigurationError("\(name(key)) must not be negative, got \(number)") }
+        guard number >= 0 else { throw invalid(key, "must not be negative", got: number) }
         return number
     }
 
     mutating func unitDouble(_ key: String) throws -> Double? {
         guard let number = try number(key) else { return nil }
-        guard (0...1).contains(number) else { throw ConfigurationError("\(name(key)) must be between 0 and 1, got \(number)") }
+        guard (0...1).contains(number) else { throw invalid(key, "must be between 0 and 1", got: number) }
         return number
     }
 
     mutating func bool(_ key: String) throws -> Bool? {
         guard let node = value(key) else { return nil }
         if let flag = node as? Bool { return flag }
-        throw ConfigurationError("\(name(key)) must be true or false, got \(node)")
+        throw invalid(key, "must be true or false", got: node)
     }
 
     /// Any finite number.
@@ -385,7 +453,7 @@ struct Section {
         guard let node = value(key) else { return nil }
         if let number = node as? Double, number.isFinite { return number }
         if let number = node as? Int { return Double(number) }
-        throw ConfigurationError("\(name(key)) must be a number, got \(node)")
+        throw invalid(key, "must be a number", got: node)
     }
 
     /// Every key of this mapping with its value as text, for pass-through settings.
@@ -397,7 +465,7 @@ struct Section {
             case let number as Int: map[key] = String(number)
             case let flag as Bool: map[key] = flag ? "true" : "false"
             case let number as Double: map[key] = String(number)
-            default: throw ConfigurationError("\(name(key)) must be a string, number or boolean")
+            default: throw invalid(key, "must be a string, number or boolean", got: node)
             }
         }
         return map
@@ -410,7 +478,7 @@ struct Section {
             switch node {
             case let number as Int: map[key] = Double(number)
             case let number as Double where number.isFinite: map[key] = number
-            default: throw ConfigurationError("\(name(key)) must be a number, got \(node)")
+            default: throw invalid(key, "must be a number", got: node)
             }
         }
         return map
@@ -419,7 +487,8 @@ struct Section {
     func finish() throws {
         let unknown = values.keys.filter { !read.contains($0) }.sorted()
         if let first = unknown.first {
-            throw ConfigurationError("unknown setting \(name(first)) (see docs/configuration.md)")
+            throw ConfigurationError(
+                "unknown setting \(name(first)) (see docs/configuration.md)", at: place(of: first).description)
         }
     }
 }

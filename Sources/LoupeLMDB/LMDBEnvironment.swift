@@ -21,7 +21,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private var writer: pthread_t?
     private let writerLock = ReadWriteLock()
 
-    /// Opens (creating if needed) the environment in directory `path`.
+    /// Opens (creating if needed) the environment in directory `path`. Opened for writing, the
+    /// directory is made 0700 and its files 0600 (`PrivateFiles`).
     /// - Parameters:
     ///   - maxDatabases: how many named databases may exist.
     ///   - initialMapSize: the starting map size; it doubles whenever it fills up.
@@ -30,9 +31,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public init(path: String, maxDatabases: Int = 64, initialMapSize: Int = 1 << 30, readOnly: Bool = false) throws {
         self.path = path
         self.isReadOnly = readOnly
-        if !readOnly, mkdir(path, 0o755) != 0, errno != EEXIST {
-            throw LMDBError(code: errno, operation: "create directory \(path)")
-        }
+        if !readOnly { try PrivateFiles.createDirectory(path, ifExisting: .makePrivate) }
         var environment: OpaquePointer?
         try check(mdb_env_create(&environment), "create LMDB environment")
         guard let environment else { throw LMDBError(code: EINVAL, operation: "create LMDB environment") }
@@ -44,7 +43,14 @@ public final class LMDBEnvironment: @unchecked Sendable {
             // may resume a snapshot on any thread.
             var flags = UInt32(MDB_NOTLS)
             if readOnly { flags |= UInt32(MDB_RDONLY) }
-            try check(mdb_env_open(environment, path, flags, 0o644), "open LMDB environment at \(path)")
+            // A read-only open may still create lock.mdb, so the mode matters there too.
+            try check(mdb_env_open(environment, path, flags, PrivateFiles.fileMode), "open LMDB environment at \(path)")
+            if !readOnly {
+                // Files of an environment created before Loupe made them private, or under a
+                // umask that the mode above could not override, are set to 0600 here.
+                PrivateFiles.makePrivate(path + "/data.mdb")
+                PrivateFiles.makePrivate(path + "/lock.mdb")
+            }
         } catch {
             mdb_env_close(environment)
             throw error
@@ -240,9 +246,7 @@ private final class EnvironmentRegistry: @unchecked Sendable {
     private var open: [String: WeakEnvironment] = [:]
 
     func environment(path: String, maxDatabases: Int, initialMapSize: Int, readOnly: Bool) throws -> LMDBEnvironment {
-        if !readOnly, mkdir(path, 0o755) != 0, errno != EEXIST {
-            throw LMDBError(code: errno, operation: "create directory \(path)")
-        }
+        if !readOnly { try PrivateFiles.createDirectory(path, ifExisting: .makePrivate) }
         let key = realpath(path, nil).map { pointer in
             defer { free(pointer) }
             return String(cString: pointer)

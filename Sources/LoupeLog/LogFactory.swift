@@ -9,7 +9,7 @@ public enum LogFactory {
 
     private static func openBackend(_ settings: LogSettings) throws -> any EventLog {
         if let brokers = settings.brokers {
-            return try KafkaLog(brokers: brokers, properties: settings.kafka)
+            return try KafkaLog(brokers: brokers, properties: settings.kafka, origins: settings.kafkaOrigins)
         }
         return try EmbeddedLog(directory: settings.data)
     }

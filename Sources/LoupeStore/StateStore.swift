@@ -21,6 +21,8 @@ public final class StateStore: Sendable {
     let tables: BuiltInTables
 
     /// Opens the store of data directory `directory`, creating it if needed unless `readOnly`.
+    /// What it creates is private (0700 directories, 0600 files); an existing data directory
+    /// that group or others may enter is reported on standard error.
     ///
     /// A read-only open creates nothing and fails with `StoreError.storeNotFound` when there is
     /// no store. In one process every `StateStore` of a directory shares one LMDB environment
@@ -31,7 +33,7 @@ public final class StateStore: Sendable {
         if readOnly {
             guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { throw StoreError.storeNotFound(path: path) }
         } else {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try PrivateFiles.createDirectory(directory, ifExisting: .warnIfShared)
         }
         environment = try LMDBEnvironment.shared(
             path: path, maxDatabases: 128, initialMapSize: initialMapSize, readOnly: readOnly)

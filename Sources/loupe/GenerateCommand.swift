@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoupeEvents
+import LoupeLMDB
 import LoupeWorld
 
 struct Generate: ParsableCommand {
@@ -105,7 +106,7 @@ struct Generate: ParsableCommand {
     }
 
     private static func create(_ path: String) throws -> Int32 {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let descriptor = PrivateFiles.open(path, flags: O_WRONLY | O_TRUNC)
         guard descriptor >= 0 else { throw CLIError("cannot create \(path): \(String(cString: strerror(errno)))") }
         return descriptor
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoupeEvaluation
 import LoupeEvents
+import LoupeLMDB
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +41,7 @@ struct ImportMovieLens: ParsableCommand {
             ratings: try MovieLens100K.readRatings(directory: from), movies: try MovieLens100K.readMovies(directory: from))
         let descriptor: Int32
         if let out {
-            descriptor = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            descriptor = PrivateFiles.open(out, flags: O_WRONLY | O_TRUNC)
             guard descriptor >= 0 else { throw CLIError("cannot create \(out): \(String(cString: strerror(errno)))") }
         } else {
             descriptor = STDOUT_FILENO

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoupeLMDB
 import LoupeServing
 import LoupeStore
 
@@ -123,7 +124,7 @@ final class AtomicOutputFile {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw CLIError("cannot write \(path): it is a directory")
         }
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        descriptor = PrivateFiles.open(temporaryPath, flags: O_WRONLY | O_TRUNC)
         guard descriptor >= 0 else {
             throw CLIError("cannot write \(path): \(String(cString: strerror(errno))) (creating \(temporaryPath))")
         }

@@ -58,16 +58,25 @@ struct LoupeProcess {
 
     /// Runs `loupe` with `arguments` to its end. The wait happens on a thread of its own, not on
     /// one of Swift's cooperative threads (two on a 2-core machine), so that tests running
-    /// processes do not starve the other suites' tasks.
+    /// processes do not starve the other suites' tasks. `environment` is added to this process's.
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data? = nil, expectSuccess: Bool = true) async throws -> Output {
-        try await onOwnThread { try runBlocking(arguments, stdin: stdin, expectSuccess: expectSuccess) }
+    static func run(
+        _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], expectSuccess: Bool = true
+    ) async throws -> Output {
+        try await onOwnThread {
+            try runBlocking(arguments, stdin: stdin, environment: environment, expectSuccess: expectSuccess)
+        }
     }
 
-    private static func runBlocking(_ arguments: [String], stdin: Data?, expectSuccess: Bool) throws -> Output {
+    private static func runBlocking(
+        _ arguments: [String], stdin: Data?, environment: [String: String], expectSuccess: Bool
+    ) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

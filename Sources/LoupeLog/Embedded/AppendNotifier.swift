@@ -1,4 +1,5 @@
 import Glibc
+import LoupeLMDB
 
 /// Wakes readers of the embedded log, in any process, when a writer has committed records.
 ///
@@ -23,7 +24,7 @@ final class AppendNotifier: @unchecked Sendable {
     /// Tells every watcher that records were appended.
     func notify() throws {
         if writeDescriptor < 0 {
-            writeDescriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            writeDescriptor = PrivateFiles.open(path, flags: O_WRONLY)
             if writeDescriptor < 0 { throw LogError("cannot open \(path): \(String(cString: strerror(errno)))") }
         }
         sequence &+= 1
@@ -37,7 +38,7 @@ final class AppendNotifier: @unchecked Sendable {
 
         init(path: String) throws {
             // The file must exist before it can be watched.
-            let file = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            let file = PrivateFiles.open(path, flags: O_WRONLY)
             if file >= 0 { close(file) }
             descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
             guard descriptor >= 0 else { throw LogError("inotify_init1: \(String(cString: strerror(errno)))") }

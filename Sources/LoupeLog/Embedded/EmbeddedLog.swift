@@ -12,11 +12,13 @@ public final class EmbeddedLog: EventLog {
     let tables: EmbeddedLayout.Tables
     let directory: String
 
-    /// Opens (creating if needed) the embedded log of data directory `directory`.
+    /// Opens (creating if needed) the embedded log of data directory `directory`. What it
+    /// creates is private (0700 directories, 0600 files); an existing data directory that group
+    /// or others may enter is reported on standard error.
     public init(directory: String) throws {
         self.directory = directory + "/log"
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try PrivateFiles.createDirectory(directory, ifExisting: .warnIfShared)
             environment = try LMDBEnvironment.shared(path: self.directory)
             tables = try EmbeddedLayout.Tables(environment)
         } catch let error as LMDBError {

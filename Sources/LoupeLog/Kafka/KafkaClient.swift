@@ -16,7 +16,8 @@ final class KafkaClient: @unchecked Sendable {
         guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
             let role = type == RD_KAFKA_PRODUCER ? "producer" : "consumer"
-            throw LogError("cannot create a Kafka \(role) for \(configuration.description): \(cText(errorText))")
+            throw LogError(
+                "cannot create a Kafka \(role) for \(configuration.description): \(configuration.redacting(cText(errorText)))")
         }
         pointer = handle
     }

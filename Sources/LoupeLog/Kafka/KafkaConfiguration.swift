@@ -1,10 +1,22 @@
 import CRdKafka
+import LoupeConfig
 
 /// The librdkafka properties of one client: Loupe's defaults for its role, overridden by the
 /// properties the user passed through (SASL, TLS, tuning).
-struct KafkaConfiguration: Sendable {
+///
+/// No message shows the value of a secret property (`SecretSettings`) or of one librdkafka does
+/// not know (it may be a misspelt secret); librdkafka's own messages have such values removed.
+struct KafkaConfiguration: Sendable, CustomStringConvertible {
     let brokers: String
-    let userProperties: [String: String]
+    @Redacted var userProperties: [String: String]
+    /// Where each user property is set (`file:line:column`), for error messages.
+    let origins: [String: String]
+
+    init(brokers: String, userProperties: [String: String], origins: [String: String] = [:]) {
+        self.brokers = brokers
+        self.userProperties = userProperties
+        self.origins = origins
+    }
 
     /// For logs and error messages.
     var description: String { "Kafka at \(brokers)" }
@@ -70,13 +82,19 @@ struct KafkaConfiguration: Sendable {
         var errorText = [CChar](repeating: 0, count: 512)
         let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
         guard result == RD_KAFKA_CONF_OK else {
-            let shown = Self.isSecret(key) ? "<redacted>" : "\"\(value)\""
-            throw LogError(
-                "invalid librdkafka \(source) \(key)=\(shown) for \(description): \(cText(errorText))")
+            let origin = origins[key].map { " (\($0))" } ?? ""
+            let problem = redacting(SecretSettings.redacting([value], in: cText(errorText)))
+            if result == RD_KAFKA_CONF_UNKNOWN || SecretSettings.isSecret(name: key) {
+                throw LogError(
+                    "invalid librdkafka \(source) \(key)\(origin) for \(description): \(problem) "
+                        + "(the value is not shown: it may be a secret)")
+            }
+            throw LogError("invalid librdkafka \(source) \(key)=\"\(value)\"\(origin) for \(description): \(problem)")
         }
     }
 
-    private static func isSecret(_ key: String) -> Bool {
-        key.contains("password") || key.contains("secret") || key.hasSuffix(".key.pem")
+    /// `text` (a message of librdkafka's) without the values of secret user properties.
+    func redacting(_ text: String) -> String {
+        SecretSettings.redacting(userProperties.filter { SecretSettings.isSecret(name: $0.key) }.values, in: text)
     }
 }

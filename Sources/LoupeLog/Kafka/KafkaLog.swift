@@ -16,11 +16,13 @@ public final class KafkaLog: EventLog {
     ///   - properties: librdkafka properties (SASL, TLS, tuning) for every client this log
     ///     makes; they override Loupe's defaults. An unknown property or an invalid value is an
     ///     error here; settings that conflict with each other, when a producer or consumer is made.
-    public init(brokers: String, properties: [String: String]) throws {
+    ///     Errors never show the values of secret or unknown properties.
+    ///   - origins: where each property is set (`file:line:column`), for error messages.
+    public init(brokers: String, properties: [String: String], origins: [String: String] = [:]) throws {
         guard !brokers.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw LogError("no Kafka brokers given (expected host:port[,host:port…])")
         }
-        configuration = KafkaConfiguration(brokers: brokers, userProperties: properties)
+        configuration = KafkaConfiguration(brokers: brokers, userProperties: properties, origins: origins)
         description = configuration.description
         admin = try KafkaClient(
             RD_KAFKA_PRODUCER, conf: configuration.makeConf(role: [:]), configuration: configuration)

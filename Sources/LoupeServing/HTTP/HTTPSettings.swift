@@ -7,7 +7,8 @@ public struct HTTPSettings: Sendable {
     public var host: String
     public var port: Int
     /// The bearer token of write routes (and of reads when `protectReads`); nil = writes refused.
-    public var apiToken: String?
+    /// Descriptions of the settings never show it.
+    @Redacted public var apiToken: String?
     public var protectReads: Bool
     public var maxBodyBytes: Int
     public var maxEventsPerRequest: Int
