@@ -122,6 +122,13 @@ final class RawConnection: Sendable {
         return bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
+    /// Whether the server has closed the connection, without waiting.
+    var isClosed: Bool {
+        var byte: UInt8 = 0
+        let received = recv(socket, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
+        return received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
     enum Read: Equatable {
         case bytes(String)
         /// The server closed the connection (or reset it).
