@@ -144,6 +144,8 @@ struct LoopbackLoadClient {
         /// Nanoseconds from sending each request to having its whole response, for status 200.
         var samples: [UInt64] = []
         var errors = 0
+        /// Responses with a 5xx status (also counted in `errors`).
+        var serverErrors = 0
         var firstError: String?
     }
 
@@ -216,6 +218,7 @@ struct LoopbackLoadClient {
                             outcome.samples.append(end - sentAt[slot])
                         } else {
                             outcome.errors += 1
+                            if status >= 500 { outcome.serverErrors += 1 }
                             outcome.firstError = outcome.firstError ?? "HTTP \(status)"
                         }
                         sentAt[slot] = 0

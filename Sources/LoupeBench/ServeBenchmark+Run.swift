@@ -29,12 +29,16 @@ extension ServeBenchmark {
         /// Where to build the stores (`<directory>/d<dimension>`, kept afterwards); nil for a
         /// temporary directory removed at the end.
         public var storeDirectory: String?
+        /// Slow clients attacking the server during an extra HTTP run (c3); 0 for none.
+        public var slowClients = 0
         public init() {}
     }
 
     /// The whole benchmark for each dimension; `print` receives the report line by line.
+    /// - Parameter server: the `server:` section the HTTP runs' server uses (host and port replaced).
     public static func run(
-        _ options: Options, inference base: InferenceSettings, print: (String) -> Void, progress: (String, Int, Int) -> Void
+        _ options: Options, inference base: InferenceSettings, server serverSettings: ServerSettings = ServerSettings(),
+        print: (String) -> Void, progress: (String, Int, Int) -> Void
     ) throws {
         var inference = base
         inference.numRecommendations = options.k
@@ -189,7 +193,7 @@ extension ServeBenchmark {
             openblas_set_num_threads(1)
             let port = try LoopbackHTTPConnection.freePort()
             let server = try InProcessServer(
-                recommender: recommender, inference: inference, logDirectory: directory + "/log", port: port)
+                recommender: recommender, inference: inference, server: serverSettings, logDirectory: directory + "/log", port: port)
             print(
                 "c. HTTP on 127.0.0.1:\(port), writer + refresh; in-process server and one client thread polling all connections, on the same cores, keep-alive, 1 BLAS thread"
             )
@@ -218,6 +222,10 @@ extension ServeBenchmark {
                 }
             }
             try measureHTTP(seed: options.seed)
+            if options.slowClients > 0 {
+                try measureUnderAttack(
+                    port: port, recommender: recommender, options: options, server: serverSettings, print: print)
+            }
             let writes = writer.stop()
             print("c2. the same without the simulated learner: what the 2 cores serve")
             try measureHTTP(seed: options.seed &+ 1_000)

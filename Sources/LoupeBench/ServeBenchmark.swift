@@ -168,6 +168,8 @@ public enum ServeBenchmark {
         /// Mean requests coalesced into one scan of the item matrix.
         public var requestsPerScan: Double
         public var errors: Int
+        /// Responses with a 5xx status (also counted in `errors`).
+        public var serverErrors: Int
         public var firstError: String?
     }
 
@@ -274,17 +276,19 @@ public enum ServeBenchmark {
         return LoadResult(
             concurrency: workers, latency: LatencySummary(nanoseconds: outcome.samples),
             requestsPerSecond: Double(outcome.samples.count) / elapsed, requestsPerScan: scans.requestsPerScan,
-            errors: outcome.errors, firstError: outcome.firstError)
+            errors: outcome.errors, serverErrors: outcome.serverErrors, firstError: outcome.firstError)
     }
 
     /// Runs `loupe serve`'s HTTP application in this process on 127.0.0.1:`port` until `stop`.
     final class InProcessServer: Sendable {
         private let running: RunningServer
 
-        init(recommender: Recommender, inference: InferenceSettings, logDirectory: String, port: Int) throws {
+        /// - Parameter server: the configuration's `server:` section (timeouts, connection
+        ///   limit); its host and port are replaced.
+        init(recommender: Recommender, inference: InferenceSettings, server: ServerSettings, logDirectory: String, port: Int) throws {
             let log = try EmbeddedLog(directory: logDirectory)
             _ = try log.apply(TopicDefinitions.builtIn)
-            var server = ServerSettings()
+            var server = server
             server.host = "127.0.0.1"
             server.port = port
             let http = try HTTPServer(

@@ -196,6 +196,21 @@ public struct ServerSettings: Sendable, Equatable, SettingsSection {
     public var impressionQueueCapacity = 10_000
     /// The longest an impression waits before its batch is written, in milliseconds.
     public var impressionFlushMs = 200
+    /// Attempts to write a batch of impressions before it is counted as failed (1 = no retry).
+    public var impressionWriteAttempts = 3
+    /// Wait before the first retry of a failed impression write, in milliseconds; doubled for each further one.
+    public var impressionRetryBackoffMs = 100
+    /// A connection on which nothing arrives for this long is closed, in milliseconds: between
+    /// requests (keep-alive), before a request's head is complete, and between parts of its body.
+    public var idleTimeoutMs = 30_000
+    /// A request's body must arrive whole within this long of its head, in milliseconds.
+    public var requestTimeoutMs = 30_000
+    /// Connections served at once; further ones wait in the listen backlog until one closes.
+    public var maxConnections = 512
+    /// How long `/readyz` reuses the last answer of the log, in milliseconds.
+    public var readinessCacheMs = 1_000
+    /// How long `/readyz` and `/metrics` wait for the log to answer, in milliseconds.
+    public var logProbeTimeoutMs = 2_000
 
     public init() {}
 
@@ -210,6 +225,40 @@ public struct ServerSettings: Sendable, Equatable, SettingsSection {
         maxEventsPerRequest = try section.positiveInt("max_events_per_request") ?? maxEventsPerRequest
         impressionQueueCapacity = try section.positiveInt("impression_queue_capacity") ?? impressionQueueCapacity
         impressionFlushMs = try section.positiveInt("impression_flush_ms") ?? impressionFlushMs
+        impressionWriteAttempts = try section.positiveInt("impression_write_attempts") ?? impressionWriteAttempts
+        impressionRetryBackoffMs = try section.nonNegativeInt("impression_retry_backoff_ms") ?? impressionRetryBackoffMs
+        idleTimeoutMs = try section.positiveInt("idle_timeout_ms") ?? idleTimeoutMs
+        requestTimeoutMs = try section.positiveInt("request_timeout_ms") ?? requestTimeoutMs
+        maxConnections = try section.positiveInt("max_connections") ?? maxConnections
+        readinessCacheMs = try section.nonNegativeInt("readiness_cache_ms") ?? readinessCacheMs
+        logProbeTimeoutMs = try section.positiveInt("log_probe_timeout_ms") ?? logProbeTimeoutMs
+        try validate()
+    }
+
+    /// Bounds a value type cannot express: each names the key and what it would have done.
+    func validate() throws {
+        guard impressionWriteAttempts <= 10 else {
+            throw ConfigurationError(
+                "server.impression_write_attempts must be at most 10, got \(impressionWriteAttempts): the writer retries while new impressions queue up")
+        }
+        guard impressionRetryBackoffMs <= 30_000 else {
+            throw ConfigurationError("server.impression_retry_backoff_ms must be at most 30000, got \(impressionRetryBackoffMs)")
+        }
+        for (key, value) in [("idle_timeout_ms", idleTimeoutMs), ("request_timeout_ms", requestTimeoutMs)] {
+            guard value >= 100, value <= 3_600_000 else {
+                throw ConfigurationError("server.\(key) must be between 100 (0.1 s) and 3600000 (1 h), got \(value)")
+            }
+        }
+        guard maxConnections <= 1_000_000 else {
+            throw ConfigurationError("server.max_connections must be at most 1000000, got \(maxConnections)")
+        }
+        guard readinessCacheMs <= 60_000 else {
+            throw ConfigurationError(
+                "server.readiness_cache_ms must be at most 60000, got \(readinessCacheMs): /readyz would report a stale log state")
+        }
+        guard logProbeTimeoutMs <= 60_000 else {
+            throw ConfigurationError("server.log_probe_timeout_ms must be at most 60000, got \(logProbeTimeoutMs)")
+        }
     }
 }
 

@@ -19,8 +19,16 @@ extension Bench {
                 a temporary directory and is removed afterwards (about 1 GB at d = 128 when built, \
                 about 2 GB after the simulated learner's commits).
 
+                --slow-clients N adds a run (c3) of the HTTP load while N slow clients attack \
+                the server: half open a connection and send nothing, half trickle a request head \
+                that never ends; each reopens as soon as the server closes it. It reports 5xx \
+                responses, latency, and the process's open file descriptors before, during and \
+                after. The server uses the configuration's server: section (idle_timeout_ms, \
+                request_timeout_ms, max_connections).
+
                 Example:
                   loupe bench serve --dimensions 64,128 --python /tmp/faiss-venv/bin/python
+                  loupe bench serve --dimensions 64 --concurrency 1,8 --slow-clients 256
                 """
         )
 
@@ -53,10 +61,14 @@ extension Bench {
         @Option(help: ArgumentHelp("Build the stores in DIR/d<dimension> and keep them (for `loupe recommend --data DIR/d64/data`).", valueName: "dir"))
         var keepStore: String?
 
+        @Option(help: "Slow clients attacking the server during an extra HTTP run (0: no such run).")
+        var slowClients = 0
+
         func validate() throws {
             guard items >= 1_000, users >= 1_000 else { throw ValidationError("--items and --users must be at least 1000") }
             guard requests >= 100, queries >= 100 else { throw ValidationError("--requests and --queries must be at least 100") }
             guard duration > 0 else { throw ValidationError("--duration must be positive") }
+            guard (0...4_096).contains(slowClients) else { throw ValidationError("--slow-clients must be 0…4096") }
         }
 
         func run() throws {
@@ -70,10 +82,11 @@ extension Bench {
             options.topKQueries = queries
             options.duration = .milliseconds(Int(duration * 1_000))
             options.storeDirectory = keepStore
+            options.slowClients = slowClients
             options.python = python ?? (FileManager.default.isExecutableFile(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
             let progress = ProgressBox()
             try ServeBenchmark.run(
-                options, inference: configuration.inference,
+                options, inference: configuration.inference, server: configuration.server,
                 print: { line in
                     progress.finish()
                     // Unbuffered, so a redirected report shows each phase as it finishes.

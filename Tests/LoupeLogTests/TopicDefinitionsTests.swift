@@ -19,8 +19,9 @@ import Yams
 
     @Test func sourceOfTruthTopicsKeepRecordsForever() throws {
         let sourcesOfTruth: [Topic] = [
-            .interactions, .feedback, .sessions, .faceAnalysis, .catalog, .impressions, .modelEvents, .learnerBatches,
+            .interactions, .feedback, .sessions, .faceAnalysis, .catalog, .modelEvents, .learnerBatches,
         ]
+        // Impressions are what was served, not a source of any role's state: they keep 30 days.
         for spec in TopicDefinitions.builtIn {
             let topic = try #require(Topic(rawValue: spec.name))
             if sourcesOfTruth.contains(topic) {

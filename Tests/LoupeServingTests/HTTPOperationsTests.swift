@@ -46,7 +46,7 @@ struct HTTPOperationsTests {
             client in
             let response = try await client.execute(uri: "/readyz", method: .get)
             #expect(response.status == .serviceUnavailable)
-            #expect((try json(response)["checks"] as? [String: String])?["log"]?.contains("not usable") == true)
+            #expect((try json(response)["checks"] as? [String: String])?["log"] == "failed")
         }
     }
 
@@ -86,7 +86,8 @@ struct HTTPOperationsTests {
         "loupe_impressions_queued", "loupe_cache_hits_total", "loupe_cache_misses_total", "loupe_cache_hit_ratio",
         "loupe_cache_entries",
         "loupe_cache_bytes", "loupe_snapshot_age_seconds", "loupe_snapshot_refresh_failures_total", "loupe_recommender_ready",
-        "loupe_catalog_items", "loupe_consumer_lag_records", "loupe_log_reachable",
+        "loupe_catalog_items", "loupe_consumer_lag_records", "loupe_log_reachable", "loupe_impression_write_retries_total",
+        "loupe_http_connections_open", "loupe_http_request_timeouts_total",
     ]
 
     @Test func consumerLagCountsRecordsNotYetLearned() async throws {

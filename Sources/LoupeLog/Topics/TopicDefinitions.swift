@@ -8,7 +8,8 @@ import Yams
 /// two equal.
 public enum TopicDefinitions {
     /// Every topic Loupe uses, sorted by name. Source-of-truth topics keep their records forever
-    /// (`retention.ms` -1); derived outputs and dead letters are kept 30 days.
+    /// (`retention.ms` -1); derived outputs, dead letters and impressions (which every served
+    /// list appends to, and no role folds) are kept 30 days.
     public static let builtIn: [TopicSpec] = [
         TopicSpec(name: "catalog", partitions: 1, key: "item_id", config: compacted),
         TopicSpec(name: "dead-letter", partitions: 1, key: "source_topic", config: thirtyDays),
@@ -16,7 +17,7 @@ public enum TopicDefinitions {
         TopicSpec(name: "eval-metrics", partitions: 1, key: "metric", config: thirtyDays),
         TopicSpec(name: "face-analysis", partitions: 2, key: "user_id", config: forever),
         TopicSpec(name: "feedback", partitions: 3, key: "user_id", config: forever),
-        TopicSpec(name: "impressions", partitions: 3, key: "user_id", config: forever),
+        TopicSpec(name: "impressions", partitions: 3, key: "user_id", config: thirtyDays),
         TopicSpec(name: "interactions", partitions: 6, key: "user_id", config: forever),
         TopicSpec(name: "learner-batches", partitions: 1, key: "learner", config: forever),
         TopicSpec(name: "model-events", partitions: 1, key: "model_id", config: forever),

@@ -5,8 +5,8 @@ import LoupeEvents
 extension HTTPServer {
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("/healthz") { _, _ in try JSONResponse.make(HealthBody()) }
-        router.get("/readyz") { request, _ in try await readiness(request) }
-        router.get("/metrics") { request, _ in try await metricsExposition(request) }
+        router.get("/readyz") { request, context in try await readiness(request, context) }
+        router.get("/metrics") { request, context in try await metricsExposition(request, context) }
         router.get("/v1/users/{id}/recommendations") { request, context in try await recommendations(request, context) }
         router.get("/v1/items/{id}/similar") { request, context in try similar(request, context) }
         router.post("/v1/events") { request, context in try await postEvents(request, context) }
@@ -59,8 +59,10 @@ extension HTTPServer {
         } catch {
             throw APIError(
                 .serviceUnavailable, code: "log_unavailable",
-                "writing to the log failed, and some events of this batch may already be written (their event ids make a retry safe): \(error)"
-            )
+                APIError.seeServerLog(
+                    "writing to the log failed, and some events of this batch may already be written (their event ids make a retry safe)",
+                    requestId: context.requestId),
+                internalDetail: "writing \(batch.entries.count) events to the log (\(log.description)) failed: \(error)")
         }
         for (topic, count) in outcome.summary.accepted { metrics.recordAccepted(topic: topic.rawValue, count: count) }
         for (code, count) in outcome.summary.rejected { metrics.recordRejected(reason: code.rawValue, count: count) }
@@ -89,7 +91,7 @@ extension HTTPServer {
         return try JSONResponse.make(response, status: .badRequest)
     }
 
-    func readiness(_ request: Request) async throws -> Response {
+    func readiness(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let status = service.status
         var checks = ["recommender": "ok", "log": "ok"]
         var reasons: [String] = []
@@ -98,9 +100,9 @@ extension HTTPServer {
             checks["recommender"] = reason
             reasons.append(reason)
         }
-        if let problem = await probe.problem() {
-            checks["log"] = problem
-            reasons.append(problem)
+        if let problem = await probe.problem(requestId: context.requestId) {
+            checks["log"] = problem.check
+            reasons.append(problem.message)
         }
         let body = ReadinessBody(
             ready: reasons.isEmpty, checks: checks, reasons: reasons, modelVersion: status.modelVersion,
@@ -109,11 +111,11 @@ extension HTTPServer {
         return try JSONResponse.make(body, status: reasons.isEmpty ? .ok : .serviceUnavailable)
     }
 
-    func metricsExposition(_ request: Request) async throws -> Response {
+    func metricsExposition(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try access.authorize(request, for: .read)
         let status = service.status
         metrics.record(status)
-        metrics.record(consumerLag: await probe.consumerLag(after: status.positions))
+        metrics.record(consumerLag: await probe.consumerLag(after: status.positions, requestId: context.requestId))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))

@@ -1,5 +1,8 @@
+import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import LoupeLog
 import Prometheus
 import ServiceLifecycle
@@ -18,6 +21,7 @@ public struct HTTPServer: Sendable {
     let impressions: ImpressionWriter
     let access: AccessControl
     let probe: LogProbe
+    let log: any EventLog
     let refresh: (@Sendable () throws -> Void)?
     let logger: Logger
 
@@ -38,15 +42,18 @@ public struct HTTPServer: Sendable {
         self.events = try EventSink(log: log)
         self.impressions = try ImpressionWriter(
             log: log, capacity: settings.impressionQueueCapacity, flushInterval: settings.impressionFlushInterval,
-            metrics: metrics,
-            logger: logger)
+            writeAttempts: settings.impressionWriteAttempts, retryBackoff: settings.impressionRetryBackoff,
+            metrics: metrics, logger: logger)
         self.access = AccessControl(token: settings.apiToken, protectReads: settings.protectReads)
-        self.probe = LogProbe(log: log)
+        self.probe = LogProbe(log: log, timeout: settings.logProbeTimeout, freshFor: settings.readinessCacheDuration, logger: logger)
+        self.log = log
         self.refresh = refresh
         self.logger = logger
     }
 
-    public func makeApplication() -> Application<RouterResponder<APIRequestContext>> {
+    /// - Parameter onListening: called with the port once the server listens (the one the
+    ///   system picked when `settings.port` is 0).
+    public func makeApplication(onListening: (@Sendable (Int) -> Void)? = nil) -> Application<RouterResponder<APIRequestContext>> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: RequestObservationMiddleware(metrics: metrics))
         addRoutes(to: router)
@@ -59,13 +66,27 @@ public struct HTTPServer: Sendable {
         services.append(impressions)
         services.append(events)
         let logger = logger
+        let metrics = metrics
+        let requestTimeout = settings.requestTimeout
         return Application(
             router: router,
-            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "loupe"),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        RequestDeadlineHandler(timeout: requestTimeout) {
+                            metrics.recordRequestTimeout()
+                            logger.notice("closed a connection whose request did not arrive whole within \(requestTimeout)")
+                        }
+                    ],
+                    idleTimeout: TimeAmount(settings.idleTimeout))),
+            configuration: ApplicationConfiguration(
+                address: .hostname(settings.host, port: settings.port), serverName: "loupe",
+                availableConnectionsDelegate: ConnectionLimit(maximum: settings.maxConnections, metrics: metrics)),
             services: services,
             onServerRunning: { channel in
-                let port = channel.localAddress?.port.map(String.init) ?? "?"
-                logger.info("loupe serve: listening on http://\(channel.localAddress?.ipAddress ?? "?"):\(port)")
+                let port = channel.localAddress?.port
+                logger.info("loupe serve: listening on http://\(channel.localAddress?.ipAddress ?? "?"):\(port.map(String.init) ?? "?")")
+                if let port { onListening?(port) }
             },
             logger: logger)
     }
@@ -80,7 +101,10 @@ public struct HTTPServer: Sendable {
     /// SIGTERM does `run()` (in-flight requests finish, queued impressions and events are
     /// written): for tools that embed the server, such as `loupe bench serve`.
     public func start() -> RunningServer {
-        RunningServer(group: ServiceGroup(services: [makeApplication()], logger: logger), logger: logger)
+        let listening = ListeningPort()
+        return RunningServer(
+            group: ServiceGroup(services: [makeApplication(onListening: { listening.set($0) })], logger: logger), listening: listening,
+            logger: logger)
     }
 }
 
@@ -88,12 +112,24 @@ public struct HTTPServer: Sendable {
 public final class RunningServer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    private let listening: ListeningPort
     private let logger: Logger
 
-    init(group: ServiceGroup, logger: Logger) {
+    init(group: ServiceGroup, listening: ListeningPort, logger: Logger) {
         self.group = group
+        self.listening = listening
         self.logger = logger
         task = Task { try await group.run() }
+    }
+
+    /// The port the server listens on, once it does; nil if it does not within `timeout`.
+    public func port(timeout: Duration = .seconds(30)) async -> Int? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let port = listening.port { return port }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return listening.port
     }
 
     /// Shuts the server down gracefully and waits until it has.
@@ -102,4 +138,14 @@ public final class RunningServer: Sendable {
         try await task.value
         logger.info("loupe serve: stopped; queued impressions and events are written")
     }
+}
+
+/// The port a started server listens on, set once it does.
+final class ListeningPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int?
+
+    var port: Int? { lock.withLock { value } }
+
+    func set(_ port: Int) { lock.withLock { value = port } }
 }

@@ -22,6 +22,21 @@ public struct HTTPSettings: Sendable {
     public var impressionQueueCapacity: Int
     /// The longest an impression waits before its batch is written.
     public var impressionFlushInterval: Duration
+    /// Attempts to write a batch of impressions before it is counted as failed (1 = no retry).
+    public var impressionWriteAttempts: Int
+    /// Wait before the first retry of a failed impression write; doubled for each further one.
+    public var impressionRetryBackoff: Duration
+    /// A connection on which nothing arrives for this long is closed (between requests, before a
+    /// request's head is complete, between parts of its body).
+    public var idleTimeout: Duration
+    /// A request's body must arrive whole within this long of its head, or the connection is closed.
+    public var requestTimeout: Duration
+    /// Connections served at once; further ones wait in the listen backlog until one closes.
+    public var maxConnections: Int
+    /// How long `/readyz` reuses the last answer of the log.
+    public var readinessCacheDuration: Duration
+    /// How long `/readyz` and `/metrics` wait for the log to answer.
+    public var logProbeTimeout: Duration
 
     /// - Parameter environment: `LOUPE_API_TOKEN`, when set and not empty, overrides `server.api_token`.
     public init(
@@ -42,5 +57,12 @@ public struct HTTPSettings: Sendable {
         snapshotRefreshInterval = .milliseconds(max(1, inference.snapshotRefreshMs))
         impressionQueueCapacity = max(1, server.impressionQueueCapacity)
         impressionFlushInterval = .milliseconds(max(1, server.impressionFlushMs))
+        impressionWriteAttempts = max(1, server.impressionWriteAttempts)
+        impressionRetryBackoff = .milliseconds(max(0, server.impressionRetryBackoffMs))
+        idleTimeout = .milliseconds(max(1, server.idleTimeoutMs))
+        requestTimeout = .milliseconds(max(1, server.requestTimeoutMs))
+        maxConnections = max(1, server.maxConnections)
+        readinessCacheDuration = .milliseconds(max(0, server.readinessCacheMs))
+        logProbeTimeout = .milliseconds(max(1, server.logProbeTimeoutMs))
     }
 }

@@ -9,8 +9,11 @@ import ServiceLifecycle
 /// `submit` only appends to a bounded queue; a thread of the writer's own drains the queue in
 /// batches (at least every `flushInterval`), sends them with one producer and flushes. When the
 /// queue is full the impression is dropped, counted in `loupe_impressions_dropped_total` and
-/// logged — a request is never blocked. On graceful shutdown, which comes after the HTTP
-/// server's, everything queued is written before the producer is closed.
+/// logged — a request is never blocked. A batch whose write fails is tried again, up to
+/// `writeAttempts` times in all with a doubling wait from `retryBackoff`, before it is counted
+/// as lost in `loupe_impressions_failed_total`; a retry resends the whole batch, so a record
+/// the failed attempt did write appears twice, with the same `event_id`. On graceful shutdown,
+/// which comes after the HTTP server's, everything queued is written before the producer is closed.
 public final class ImpressionWriter: @unchecked Sendable {
     /// Guards every variable below it.
     private let condition = NSCondition()
@@ -26,13 +29,23 @@ public final class ImpressionWriter: @unchecked Sendable {
     private let capacity: Int
     private let flushInterval: TimeInterval
     private let batchSize = 1000
+    private let writeAttempts: Int
+    private let retryBackoff: TimeInterval
     private let metrics: ServingMetrics
     private let logger: Logger
 
-    init(log: any EventLog, capacity: Int, flushInterval: Duration, metrics: ServingMetrics, logger: Logger) throws {
+    /// The longest wait between two attempts, however many attempts there are.
+    static let longestRetryWait: TimeInterval = 30
+
+    init(
+        log: any EventLog, capacity: Int, flushInterval: Duration, writeAttempts: Int = 1, retryBackoff: Duration = .zero,
+        metrics: ServingMetrics, logger: Logger
+    ) throws {
         producer = try log.makeProducer()
         self.capacity = max(1, capacity)
-        self.flushInterval = Double(flushInterval.components.seconds) + Double(flushInterval.components.attoseconds) * 1e-18
+        self.flushInterval = Self.seconds(flushInterval)
+        self.writeAttempts = max(1, writeAttempts)
+        self.retryBackoff = Self.seconds(retryBackoff)
         self.metrics = metrics
         self.logger = logger
     }
@@ -98,20 +111,41 @@ public final class ImpressionWriter: @unchecked Sendable {
         continuation?.resume()
     }
 
+    /// Writes a batch, trying again after a failure until `writeAttempts` attempts have failed.
     private func write(_ batch: [Impression]) {
-        do {
-            for impression in batch {
-                let event = Event.impression(impression)
-                try producer.send(
-                    topic: Topic.impressions.rawValue, key: Array(event.key.utf8), value: EventCodec.encode(event),
-                    timestamp: impression.timestamp)
+        var attempt = 1
+        while true {
+            do {
+                for impression in batch {
+                    let event = Event.impression(impression)
+                    try producer.send(
+                        topic: Topic.impressions.rawValue, key: Array(event.key.utf8), value: EventCodec.encode(event),
+                        timestamp: impression.timestamp)
+                }
+                try producer.flush()
+                metrics.recordImpressionsWritten(batch.count)
+                return
+            } catch {
+                guard attempt < writeAttempts else {
+                    metrics.recordImpressionsFailed(batch.count)
+                    logger.error(
+                        "writing \(batch.count) impressions to the log failed \(attempt) time(s); counted as lost in loupe_impressions_failed_total (some may have been written): \(error)"
+                    )
+                    return
+                }
+                let wait = min(Self.longestRetryWait, retryBackoff * pow(2, Double(attempt - 1)))
+                metrics.recordImpressionWriteRetry()
+                logger.warning(
+                    "writing \(batch.count) impressions to the log failed (attempt \(attempt) of \(writeAttempts)); trying again in \(wait) s: \(error)"
+                )
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                attempt += 1
             }
-            try producer.flush()
-            metrics.recordImpressionsWritten(batch.count)
-        } catch {
-            metrics.recordImpressionsFailed(batch.count)
-            logger.error("writing \(batch.count) impressions to the log failed (some may have been written): \(error)")
         }
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }
 

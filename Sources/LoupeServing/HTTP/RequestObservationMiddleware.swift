@@ -31,17 +31,26 @@ struct RequestObservationMiddleware: RouterMiddleware {
             context.logger[metadataKey: "request_id"] = .string(context.requestId)
             response = try await next(request, context)
         } catch let error as APIError {
+            if let detail = error.internalDetail {
+                context.logger.error(
+                    "\(error.code): \(detail)", metadata: ["path": .string(request.uri.path), "status": .stringConvertible(error.status.code)])
+            }
             errorCode = error.code
             response = JSONResponse.error(error, requestId: context.requestId)
         } catch let error as HTTPError {
-            let apiError = Self.apiError(from: error)
+            let apiError = Self.apiError(from: error, requestId: context.requestId)
+            if error.status.code >= 500 {
+                context.logger.error("\(apiError.code): \(error)", metadata: ["path": .string(request.uri.path)])
+            }
             errorCode = apiError.code
             response = JSONResponse.error(apiError, requestId: context.requestId)
         } catch {
             context.logger.error("request failed: \(error)", metadata: ["path": .string(request.uri.path)])
             errorCode = "internal_error"
             response = JSONResponse.error(
-                APIError(.internalServerError, code: "internal_error", "the server failed to answer: \(error)"),
+                APIError(
+                    .internalServerError, code: "internal_error",
+                    APIError.seeServerLog("the server failed to answer", requestId: context.requestId)),
                 requestId: context.requestId)
         }
         response.headers[Self.requestIdHeader] = context.requestId
@@ -87,11 +96,14 @@ struct RequestObservationMiddleware: RouterMiddleware {
         }
     }
 
-    /// Errors Hummingbird raises itself (no such route, …).
-    static func apiError(from error: HTTPError) -> APIError {
+    /// Errors Hummingbird raises itself (no such route, a body over the limit, …); a 5xx says
+    /// only its status, its details are logged.
+    static func apiError(from error: HTTPError, requestId: String) -> APIError {
         switch error.status {
         case .notFound:
             APIError(.notFound, code: "route_not_found", "no route for this method and path; see docs/openapi.yaml")
+        case let status where status.code >= 500:
+            APIError(status, code: "http_\(status.code)", APIError.seeServerLog(status.reasonPhrase, requestId: requestId))
         default:
             APIError(error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
         }

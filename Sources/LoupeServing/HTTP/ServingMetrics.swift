@@ -18,6 +18,9 @@ public final class ServingMetrics: @unchecked Sendable {
     private let impressionsFailed: Counter
     private let impressionsDropped: Counter
     private let impressionsQueued: Gauge
+    private let impressionWriteRetries: Counter
+    private let connectionsOpen: Gauge
+    private let requestTimeouts: Counter
     private let cacheHits: Counter
     private let cacheMisses: Counter
     private let cacheHitRatio: Gauge
@@ -41,7 +44,14 @@ public final class ServingMetrics: @unchecked Sendable {
         impressionsWritten = registry.makeCounter(
             descriptor: Self.name("impressions_written_total", "Impressions durably written to the impressions topic."))
         impressionsFailed = registry.makeCounter(
-            descriptor: Self.name("impressions_failed_total", "Impressions whose write to the log failed."))
+            descriptor: Self.name(
+                "impressions_failed_total", "Impressions lost because every attempt to write them to the log failed."))
+        impressionWriteRetries = registry.makeCounter(
+            descriptor: Self.name("impression_write_retries_total", "Retried writes of a batch of impressions after a failed attempt."))
+        connectionsOpen = registry.makeGauge(descriptor: Self.name("http_connections_open", "HTTP connections being served."))
+        requestTimeouts = registry.makeCounter(
+            descriptor: Self.name(
+                "http_request_timeouts_total", "Connections closed because a request did not arrive whole within the request timeout."))
         impressionsDropped = registry.makeCounter(
             descriptor: Self.name("impressions_dropped_total", "Impressions not written because the impression queue was full."))
         impressionsQueued = registry.makeGauge(descriptor: Self.name("impressions_queued", "Impressions waiting to be written."))
@@ -129,6 +139,12 @@ public final class ServingMetrics: @unchecked Sendable {
     func recordImpressionsFailed(_ count: Int) { impressionsFailed.increment(by: Int64(count)) }
     func recordImpressionDropped() { impressionsDropped.increment() }
     func recordImpressionsQueued(_ count: Int) { impressionsQueued.set(to: Double(count)) }
+    func recordImpressionWriteRetry() { impressionWriteRetries.increment() }
+
+    // MARK: Connections
+
+    func recordOpenConnections(_ count: Int) { connectionsOpen.set(to: Double(count)) }
+    func recordRequestTimeout() { requestTimeouts.increment() }
 
     // MARK: Samples
 
