@@ -128,7 +128,13 @@ launch() {
             fd="${fd##*/}"
             if ((fd > 2)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
         done
-        exec nohup "$binary" start --only kafka --kafka-port "$port" --data-dir "$data" \
+        # Nor its signal state: a launcher that runs this script from a thread with SIGTERM
+        # blocked or ignored (a test runner can) would hand that on, and `stop` could not stop it.
+        exec "$venv/bin/python" -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(number, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$binary" start --only kafka --kafka-port "$port" --data-dir "$data" \
             >>"$log_file" 2>&1 </dev/null
     ) &
     pid=$!

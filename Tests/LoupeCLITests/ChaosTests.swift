@@ -11,7 +11,9 @@ import Testing
         let output = try await LoupeProcess.run(["bench", "chaos"] + arguments, expectSuccess: false)
         let report = String(decoding: output.stdout, as: UTF8.self)
         #expect(!expectingSuccess || output.status == 0, "loupe bench chaos \(arguments.joined(separator: " ")) exited \(output.status):\n\(report)\n\(output.stderr)")
-        return output.lines.filter { $0.hasPrefix("chaos ") }
+        let lines = output.lines.filter { $0.hasPrefix("chaos ") }
+        #expect(!lines.isEmpty, "loupe bench chaos printed no summary (exit \(output.status)):\n\(report)\n\(output.stderr)")
+        return lines
     }
 
     static func brokers() throws -> String {
