@@ -1,5 +1,6 @@
 import Foundation
 import LoupeConfig
+import Synchronization
 import LoupeEvents
 import LoupeLearning
 import LoupeLog
@@ -196,12 +197,17 @@ public enum FuzzBenchmark {
     private static func post(_ lines: [[UInt8]], log: any EventLog) throws -> (Path, Int) {
         var server = ServerSettings()
         server.host = "127.0.0.1"
-        server.port = try LoopbackHTTPConnection.freePort()
+        server.port = 0
         let token = "fuzz-\(UInt64.random(in: 1...UInt64.max))"
         let settings = HTTPSettings(server: server, inference: InferenceSettings(), environment: ["LOUPE_API_TOKEN": token])
         let running = try HTTPServer(service: NoRecommender(), log: log, settings: settings).start()
         defer { Self.wait { try await running.stop() } }
-        let port = settings.port
+        // Port 0: the kernel picks a free port, which no other process can take in between.
+        let listening = Mutex<Int?>(nil)
+        Self.wait { listening.withLock { $0 = nil }; let port = await running.port(); listening.withLock { $0 = port } }
+        guard let port = listening.withLock({ $0 }) else {
+            throw LoopbackHTTPConnection.Failure(description: "the HTTP server did not start listening within 30 s")
+        }
         try Self.waitUntilServing(port: port)
 
         var path = Path(sent: lines.count)
