@@ -169,6 +169,53 @@ final class RawConnection: Sendable {
         }
     }
 
+    /// What `trickle` saw: whether the server closed the connection, everything it sent before,
+    /// how long the trickle ran, and the longest pause between two sends (the client's own
+    /// slowness, which a test compares with the server's timeouts).
+    struct Trickle: Sendable {
+        var closed: Bool
+        var received: String
+        var elapsed: Duration
+        var longestPause: Duration
+    }
+
+    /// Sends `opening` followed by `text`, then `text` every `interval`, reading what arrives
+    /// meanwhile, until the server closes the connection or `limit` has passed. It runs on a thread of its own, so that a busy
+    /// cooperative pool cannot stretch the pauses past a server timeout.
+    func trickle(_ text: String, every interval: Duration, for limit: Duration, opening: String = "") async -> Trickle {
+        await offThePool {
+            let start = ContinuousClock.now
+            var result = Trickle(closed: false, received: "", elapsed: .zero, longestPause: .zero)
+            var lastSend = start
+            var next = opening + text
+            while start.duration(to: .now) < limit {
+                let now = ContinuousClock.now
+                result.longestPause = max(result.longestPause, lastSend.duration(to: now))
+                lastSend = now
+                guard self.send(next) else {
+                    result.closed = true
+                    break
+                }
+                next = text
+                let pauseEnd = now + interval
+                var closed = false
+                while !closed, ContinuousClock.now < pauseEnd {
+                    switch self.waitAndRead(ContinuousClock.now.duration(to: pauseEnd)) {
+                    case .closed: closed = true
+                    case .bytes(let bytes): result.received += bytes
+                    case .nothing: break
+                    }
+                }
+                if closed {
+                    result.closed = true
+                    break
+                }
+            }
+            result.elapsed = start.duration(to: .now)
+            return result
+        }
+    }
+
     private func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: work()) }.start()

@@ -62,50 +62,40 @@ struct HTTPConnectionGuardTests {
         #expect(client.send("GET /healthz HTTP/1.1\r\nHost: loupe\r\n"))
         // A header line every 100 ms: the connection is never silent for the idle timeout, but
         // the head never completes.
-        var closed = false
-        var received = ""
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !closed, ContinuousClock.now < deadline {
-            guard client.send("X-Slow: 1\r\n") else {
-                closed = true
-                break
-            }
-            switch await client.read(wait: .milliseconds(100)) {
-            case .closed: closed = true
-            case .bytes(let text): received += text
-            case .nothing: break
-            }
-        }
-        #expect(closed, "the slow head was still being accepted after 60 s")
-        #expect(!received.contains("HTTP/1.1 200"))
+        let trickle = await client.trickle("X-Slow: 1\r\n", every: .milliseconds(100), for: .seconds(60))
+        #expect(trickle.closed, "the slow head was still being accepted after 60 s")
+        #expect(!trickle.received.contains("HTTP/1.1 200"))
         try await server.stop()
     }
 
     @Test func aClientThatTricklesItsBodyIsCutOffAtTheRequestTimeout() async throws {
         let (server, port) = try await startedServer {
-            $0.idleTimeout = .seconds(2)
-            $0.requestTimeout = .seconds(5)
+            $0.idleTimeout = .seconds(3)
+            $0.requestTimeout = .seconds(6)
         }
         let client = try RawConnection(port: port)
-        #expect(
-            client.send(
-                "POST /v1/events HTTP/1.1\r\nHost: loupe\r\nAuthorization: Bearer \(HTTPTestEnvironment.token)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n["))
-        let headSent = ContinuousClock.now
-        // A byte every 100 ms: each body part resets the idle timer, so only the request timeout ends it.
-        var closed = false
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !closed, ContinuousClock.now < deadline {
-            closed = !client.send(" ") || client.isClosed
-            if !closed { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(closed, "the trickled body was still being accepted after 60 s")
-        #expect(headSent.duration(to: .now) >= .milliseconds(4_900), "closed before the request timeout")
+        let head =
+            "POST /v1/events HTTP/1.1\r\nHost: loupe\r\nAuthorization: Bearer \(HTTPTestEnvironment.token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n["
+        // A byte every 100 ms: each body part resets the idle timer, so only the request timeout
+        // ends it. The time is measured from the head's send, so it cannot look early.
+        let trickle = await client.trickle(" ", every: .milliseconds(100), for: .seconds(60), opening: head)
+        #expect(trickle.closed, "the trickled body was still being accepted after 60 s")
+        #expect(trickle.longestPause < .seconds(3), "the client paused longer than the idle timeout: the test proves nothing")
+        #expect(trickle.elapsed >= .milliseconds(5_900), "closed before the request timeout")
 
-        let observer = try RawConnection(port: port)
-        #expect(observer.send("GET /metrics HTTP/1.1\r\nHost: loupe\r\nConnection: close\r\n\r\n"))
-        let (_, metrics) = await observer.readUntilClosed(wait: .seconds(60))
+        // The events route, whose body was cut short, answers the client's fault (to nobody:
+        // the connection is gone), not a server error that would page someone.
+        var metrics = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !metrics.contains("code=\"incomplete_request\"}"), ContinuousClock.now < deadline {
+            let observer = try RawConnection(port: port)
+            #expect(observer.send("GET /metrics HTTP/1.1\r\nHost: loupe\r\nConnection: close\r\n\r\n"))
+            metrics = await observer.readUntilClosed(wait: .seconds(60)).received
+        }
         #expect(metrics.contains("loupe_http_request_timeouts_total 1"))
+        #expect(metrics.contains("loupe_http_errors_total{route=\"/v1/events\",code=\"incomplete_request\"} 1"))
+        #expect(!metrics.contains("internal_error"))
         try await server.stop()
     }
 

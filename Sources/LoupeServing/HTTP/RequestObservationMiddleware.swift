@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Around every request: takes or makes its request id, turns every error into the API's JSON
 /// error body, echoes `X-Request-Id`, and records the request's metrics.
@@ -44,6 +45,13 @@ struct RequestObservationMiddleware: RouterMiddleware {
             }
             errorCode = apiError.code
             response = JSONResponse.error(apiError, requestId: context.requestId)
+        } catch HTTPParserError.invalidEOFState {
+            // The connection closed before the body was whole: the client went away or a
+            // timeout cut it off. Nobody receives this answer; it is counted as the client's.
+            context.logger.notice("the request's body ended early (connection closed)", metadata: ["path": .string(request.uri.path)])
+            errorCode = "incomplete_request"
+            response = JSONResponse.error(
+                .badRequest("incomplete_request", "the connection closed before the request's body was whole"), requestId: context.requestId)
         } catch {
             context.logger.error("request failed: \(error)", metadata: ["path": .string(request.uri.path)])
             errorCode = "internal_error"
