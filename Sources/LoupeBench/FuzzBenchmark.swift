@@ -94,7 +94,8 @@ public enum FuzzBenchmark {
                 raw.append((index % 10 == 2 ? clientTopics[(index / 10) % clientTopics.count] : event.topic.rawValue, bytes))
             }
         }
-        let before = try Self.ends(of: clientTopics + [Topic.deadLetter.rawValue], in: log)
+        let counted = try log.partitions(of: clientTopics + [Topic.deadLetter.rawValue])
+        let before = try Self.ends(of: counted, in: log)
 
         // 1. loupe produce, the binary.
         progress("fuzz: \(lines.count) inputs through loupe produce")
@@ -124,27 +125,26 @@ public enum FuzzBenchmark {
         report.learnerRecords = summary.records
 
         // Accounting.
-        let after = try Self.ends(of: clientTopics + [Topic.deadLetter.rawValue], in: log)
-        var onTopics = 0
-        for topic in clientTopics { onTopics += after[topic]!.reduce(0, +) - before[topic]!.reduce(0, +) }
-        let letters = try Self.deadLetters(in: log, from: before[Topic.deadLetter.rawValue]!)
+        let after = try Self.ends(of: counted, in: log)
+        let onTopics = Int(counted.filter { $0.topic != Topic.deadLetter.rawValue }.reduce(0) { $0 + after[$1]! - before[$1]! })
         var ids: [String: Int] = [:]
         var bySource: [String: Int] = [:]
-        for letter in letters {
+        try log.forEachRecord(in: try log.partitions(of: [Topic.deadLetter.rawValue]), from: before) { record in
+            guard case .deadLetter(let letter) = try EventCodec.decode(record.value, topic: .deadLetter) else { return }
             ids[letter.eventId, default: 0] += 1
             bySource[letter.source, default: 0] += 1
             report.reasons[letter.reasonCode, default: 0] += 1
         }
         let repeated = ids.values.reduce(0) { $0 + $1 - 1 }
-        let counters = try Self.counters(store)
-        report.raw.deadLettered = Int(counters["dead_lettered"] ?? 0)
+        let counters = try LearnerCounters.committed(in: store)
+        report.raw.deadLettered = Int(counters[.deadLettered])
         report.raw.accepted = report.raw.sent - report.raw.deadLettered
 
         let expectedOnTopics = report.produce.accepted + report.http.accepted + report.raw.sent
         report.lost = max(0, expectedOnTopics - onTopics)
         report.duplicated = max(0, onTopics - expectedOnTopics) + repeated
         if summary.records != onTopics { report.problems.append("the learner read \(summary.records) records of \(onTopics)") }
-        let folded = Int((counters["applied"] ?? 0) + (counters["duplicates"] ?? 0) + (counters["dead_lettered"] ?? 0))
+        let folded = Int(counters[.applied] + counters[.duplicates] + counters[.deadLettered])
         if folded != onTopics { report.problems.append("applied + duplicates + dead-lettered = \(folded), not the \(onTopics) records") }
         for (source, path) in [("produce", report.produce), ("http", report.http), ("learner", report.raw)] {
             let found = bySource[source] ?? 0
@@ -303,45 +303,11 @@ public enum FuzzBenchmark {
         done.wait()
     }
 
-    /// Each topic's partitions' high watermarks.
-    private static func ends(of topics: [String], in log: any EventLog) throws -> [String: [Int]] {
-        var ends: [String: [Int]] = [:]
-        for topic in topics {
-            ends[topic] = try (0..<Int32(log.partitionCount(of: topic))).map { Int(try log.watermarks(TopicPartition(topic, $0)).high) }
-        }
+    /// Each partition's high watermark.
+    private static func ends(of partitions: [TopicPartition], in log: any EventLog) throws -> [TopicPartition: Int64] {
+        var ends: [TopicPartition: Int64] = [:]
+        for partition in partitions { ends[partition] = try log.watermarks(partition).high }
         return ends
-    }
-
-    private static func deadLetters(in log: any EventLog, from start: [Int]) throws -> [DeadLetter] {
-        let topic = Topic.deadLetter.rawValue
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
-        var letters: [DeadLetter] = []
-        for partition in 0..<Int32(start.count) {
-            let place = TopicPartition(topic, partition)
-            let end = try log.watermarks(place).high
-            try consumer.assign([place: .offset(Int64(start[Int(partition)]))])
-            while (consumer.position(place) ?? end) < end {
-                for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10)) where record.offset < end {
-                    guard case .deadLetter(let letter) = try EventCodec.decode(record.value, topic: .deadLetter) else { continue }
-                    letters.append(letter)
-                }
-            }
-        }
-        return letters
-    }
-
-    private static func counters(_ store: StateStore) throws -> [String: Int64] {
-        let table = try store.table(named: "learner_meta")
-        return try store.read { snapshot in
-            var counters: [String: Int64] = [:]
-            for name in ["applied", "duplicates", "dead_lettered"] {
-                counters[name] = try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
-                    bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
-                }
-            }
-            return counters
-        }
     }
 }
 

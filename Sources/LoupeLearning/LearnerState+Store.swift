@@ -134,15 +134,7 @@ extension LearnerState {
             pair = try pairCursor.next()
         }
 
-        let metaCursor = try snapshot.cursor(tables.meta)
-        var entry = try metaCursor.first()
-        while let current = entry {
-            let key = String(decoding: current.key, as: UTF8.self)
-            if key.hasPrefix("counter/"), let counter = LearnerCounter(rawValue: String(key.dropFirst("counter/".count))) {
-                state.counters[counter] = current.value.loadLittleEndian(Int64.self, at: 0)
-            }
-            entry = try metaCursor.next()
-        }
+        state.counters = try LearnerCounters(in: snapshot, meta: tables.meta)
         state.model.clearChanges()
         return state
     }
@@ -302,5 +294,32 @@ public struct LearnerError: Error, Sendable, CustomStringConvertible {
 
     public init(_ description: String) {
         self.description = description
+    }
+}
+
+extension LearnerCounters {
+    /// The counters stored in `meta` (`counter/<name>`); 0 for one never written.
+    init(in snapshot: StoreSnapshot, meta: RawTable) throws {
+        self.init()
+        let cursor = try snapshot.cursor(meta)
+        var entry = try cursor.first()
+        while let current = entry {
+            let key = String(decoding: current.key, as: UTF8.self)
+            if key.hasPrefix("counter/"), let counter = LearnerCounter(rawValue: String(key.dropFirst("counter/".count))) {
+                self[counter] = current.value.loadLittleEndian(Int64.self, at: 0)
+            }
+            entry = try cursor.next()
+        }
+    }
+
+    /// The counters the learner has committed to `store`: all 0 before it has created its tables.
+    public static func committed(in store: StateStore) throws -> LearnerCounters {
+        let meta: RawTable
+        do {
+            meta = try store.table(named: "learner_meta")
+        } catch StoreError.invalidTableName {
+            return LearnerCounters()
+        }
+        return try store.read { snapshot in try LearnerCounters(in: snapshot, meta: meta) }
     }
 }

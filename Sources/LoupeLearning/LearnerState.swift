@@ -104,7 +104,7 @@ struct LearnerState: Sendable {
 }
 
 /// What the learner counts, stored as `counter/<name>` in `learner_meta` (docs/learning.md).
-enum LearnerCounter: String, CaseIterable {
+public enum LearnerCounter: String, CaseIterable, Sendable {
     case applied, duplicates, ignored, examples
     case deadLettered = "dead_lettered"
     case unknownItems = "unknown_items"
@@ -113,10 +113,12 @@ enum LearnerCounter: String, CaseIterable {
 }
 
 /// The counters in a fixed array: they change with every event, so no hashing of names.
-struct LearnerCounters: Sendable {
+public struct LearnerCounters: Sendable, Equatable {
     private var values = [Int64](repeating: 0, count: LearnerCounter.allCases.count)
 
-    subscript(counter: LearnerCounter) -> Int64 {
+    public init() {}
+
+    public subscript(counter: LearnerCounter) -> Int64 {
         get { values[LearnerCounter.allCases.firstIndex(of: counter)!] }
         set { values[LearnerCounter.allCases.firstIndex(of: counter)!] = newValue }
     }

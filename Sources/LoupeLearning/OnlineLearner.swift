@@ -156,42 +156,31 @@ public final class OnlineLearner {
     /// and one already in the log is not written again (the dead-letter topic's partition of
     /// those letters is read to tell, only when there are any).
     private func pendingBatches() throws -> [LearnerBatch] {
-        let topic = Topic.learnerBatches.rawValue
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
         var ends: [TopicPartition: Int64] = [:]
         for partition in partitions { ends[partition] = try log.watermarks(partition).high }
         var batches: [LearnerBatch] = []
         var previous: [TopicPartition: Int64] = [:]
         var letters: [DeadLetter] = []
-        let partitionCount = try log.partitionCount(of: topic)
-        for partition in 0..<Int32(partitionCount) {
-            let place = TopicPartition(topic, partition)
-            let end = try log.watermarks(place).high
-            try consumer.assign([place: .beginning])
-            while (consumer.position(place) ?? end) < end {
-                for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10)) where record.offset < end {
-                    let problem: (code: String, reason: String, field: String?)?
-                    let decoded = Result { () throws(EventValidationError) -> Event in
-                        try EventCodec.decode(record.value, topic: .learnerBatches)
-                    }
-                    switch decoded {
-                    case .failure(let error):
-                        problem = (error.code.rawValue, error.message, error.field)
-                    case .success(.learnerBatch(let batch)):
-                        guard batch.learner == settings.learnerId else { continue }
-                        problem = Self.problem(with: batch, expected: Int64(batches.count) + 1, after: previous, ends: ends, partitions: partitions)
-                        if problem == nil {
-                            for partition in partitions { previous[partition] = batch.positions[partition.topic]![Int(partition.partition)] }
-                            batches.append(batch)
-                        }
-                    case .success:
-                        problem = ("wrong_topic", "not a learner batch", "type")
-                    }
-                    if let problem {
-                        letters.append(deadLetter(record, reasonCode: problem.code, reason: problem.reason, field: problem.field))
-                    }
+        try log.forEachRecord(in: try log.partitions(of: [Topic.learnerBatches.rawValue])) { record in
+            let problem: (code: String, reason: String, field: String?)?
+            let decoded = Result { () throws(EventValidationError) -> Event in
+                try EventCodec.decode(record.value, topic: .learnerBatches)
+            }
+            switch decoded {
+            case .failure(let error):
+                problem = (error.code.rawValue, error.message, error.field)
+            case .success(.learnerBatch(let batch)):
+                guard batch.learner == settings.learnerId else { return }
+                problem = Self.problem(with: batch, expected: Int64(batches.count) + 1, after: previous, ends: ends, partitions: partitions)
+                if problem == nil {
+                    for partition in partitions { previous[partition] = batch.positions[partition.topic]![Int(partition.partition)] }
+                    batches.append(batch)
                 }
+            case .success:
+                problem = ("wrong_topic", "not a learner batch", "type")
+            }
+            if let problem {
+                letters.append(deadLetter(record, reasonCode: problem.code, reason: problem.reason, field: problem.field))
             }
         }
         sequence = batches.last?.sequence ?? 0
@@ -427,20 +416,11 @@ public final class OnlineLearner {
     private func existingDeadLetters(_ ids: [String]) throws -> Set<String> {
         let wanted = Set(ids)
         var found: Set<String> = []
-        let topic = Topic.deadLetter.rawValue
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
-        for partition in 0..<Int32(try log.partitionCount(of: topic)) {
-            let place = TopicPartition(topic, partition)
-            let end = try log.watermarks(place).high
-            try consumer.assign([place: .beginning])
-            while (consumer.position(place) ?? end) < end {
-                for record in try consumer.poll(maxRecords: 1_000, timeout: .seconds(10))
-                where record.offset < end && record.key.map({ $0.elementsEqual(Topic.learnerBatches.rawValue.utf8) }) == true {
-                    if case .deadLetter(let letter)? = try? EventCodec.decode(record.value, topic: .deadLetter), wanted.contains(letter.eventId) {
-                        found.insert(letter.eventId)
-                    }
-                }
+        let byBatches = Array(Topic.learnerBatches.rawValue.utf8)
+        try log.forEachRecord(in: try log.partitions(of: [Topic.deadLetter.rawValue])) { record in
+            guard record.key == byBatches else { return }
+            if case .deadLetter(let letter)? = try? EventCodec.decode(record.value, topic: .deadLetter), wanted.contains(letter.eventId) {
+                found.insert(letter.eventId)
             }
         }
         return found

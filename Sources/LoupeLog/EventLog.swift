@@ -183,3 +183,40 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+extension EventLog {
+    /// Every partition of `topics`, in the order given and by partition number.
+    public func partitions(of topics: [String]) throws -> [TopicPartition] {
+        try topics.flatMap { topic in (0..<Int32(try partitionCount(of: topic))).map { TopicPartition(topic, $0) } }
+    }
+
+    /// Reads `partitions` one after another, each from `starts[partition]` (the oldest retained
+    /// record when absent) to its end as it is when its turn comes, handing every record to
+    /// `body` in offset order; records appended meanwhile are not read. A partition that yields
+    /// nothing for `stallTimeout` before reaching that end (a log that stopped answering) throws
+    /// rather than waiting for ever.
+    public func forEachRecord(
+        in partitions: [TopicPartition], from starts: [TopicPartition: Int64] = [:], stallTimeout: Duration = .seconds(120),
+        _ body: (LogRecord) throws -> Void
+    ) throws {
+        guard !partitions.isEmpty else { return }
+        let consumer = try makeConsumer(group: nil)
+        defer { consumer.close() }
+        for partition in partitions {
+            let end = try watermarks(partition).high
+            try consumer.assign([partition: starts[partition].map { .offset($0) } ?? .beginning])
+            var lastProgress = ContinuousClock.now
+            while let position = consumer.position(partition), position < end {
+                let records = try consumer.poll(maxRecords: 1_000, timeout: .seconds(1))
+                guard !records.isEmpty else {
+                    guard lastProgress.duration(to: .now) < stallTimeout else {
+                        throw LogError("reading \(partition) of \(description) stopped at offset \(position) of \(end) for \(stallTimeout)")
+                    }
+                    continue
+                }
+                lastProgress = .now
+                for record in records where record.offset < end { try body(record) }
+            }
+        }
+    }
+}

@@ -62,17 +62,8 @@ import Testing
 
     /// Every record of `topic`, in partition then offset order.
     static func records(of topic: Topic, in log: any EventLog) throws -> [LogRecord] {
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
         var records: [LogRecord] = []
-        for partition in 0..<Int32(try log.partitionCount(of: topic.rawValue)) {
-            let place = TopicPartition(topic.rawValue, partition)
-            let end = try log.watermarks(place).high
-            try consumer.assign([place: .beginning])
-            while (consumer.position(place) ?? end) < end {
-                records += try consumer.poll(maxRecords: 1_000, timeout: .seconds(5))
-            }
-        }
+        try log.forEachRecord(in: try log.partitions(of: [topic.rawValue])) { records.append($0) }
         return records
     }
 

@@ -69,6 +69,46 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func forEachRecordReadsEachPartitionFromItsStartToItsEndAsOfTheCall(_ backend: Backend) throws {
+        let fixture = try LogFixture(backend)
+        defer { fixture.close() }
+        let topic = try fixture.topic("each", partitions: 2)
+        let producer = try fixture.producer()
+        let time = nowMilliseconds()
+        // Partition 0 gets keys a0…a9, partition 1 b0…b9 (whatever Murmur2 says, each key to one).
+        var sent: [Int32: [String]] = [:]
+        for index in 0..<40 {
+            let key = "k-\(index)"
+            sent[Murmur2.partition(for: key.bytes, partitions: 2), default: []].append(key)
+            try producer.send(topic: topic, key: key.bytes, value: key.bytes, timestamp: time + Int64(index))
+        }
+        try producer.flush()
+        let partitions = try fixture.log.partitions(of: [topic])
+        #expect(partitions == [TopicPartition(topic, 0), TopicPartition(topic, 1)])
+
+        var read: [(Int32, Int64, String)] = []
+        try fixture.log.forEachRecord(in: partitions, from: [TopicPartition(topic, 1): 3]) { record in
+            read.append((record.partition, record.offset, String(decoding: record.value, as: UTF8.self)))
+            // Appended while reading: not read, since each partition ends where it was at its turn.
+            if read.count == 1 {
+                for key in ["late-0", "late-1", "late-2"] {
+                    try producer.send(topic: topic, key: key.bytes, value: key.bytes, timestamp: time + 100)
+                }
+                try producer.flush()
+            }
+        }
+        let fromZero = read.filter { $0.0 == 0 }
+        let fromOne = read.filter { $0.0 == 1 }
+        #expect(fromZero.map(\.2) == sent[0]!)
+        #expect(fromZero.map(\.1) == (0..<Int64(sent[0]!.count)).map { $0 })
+        // Partition 1 came second, so it ends at its watermark then, after the late records.
+        let late = ["late-0", "late-1", "late-2"].filter { Murmur2.partition(for: $0.bytes, partitions: 2) == 1 }
+        #expect(fromOne.map(\.2) == Array(sent[1]!.dropFirst(3)) + late)
+        #expect(fromOne.first?.1 == 3)
+        try producer.close()
+    }
+
+    @Test(arguments: Backend.allCases)
     func recordsWithoutKeyOrValueSurvive(_ backend: Backend) throws {
         let fixture = try LogFixture(backend)
         defer { fixture.close() }
