@@ -50,6 +50,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 // umask that the mode above could not override, are set to 0600 here.
                 PrivateFiles.makePrivate(path + "/data.mdb")
                 PrivateFiles.makePrivate(path + "/lock.mdb")
+                // Frees the reader slots of processes that died in a read transaction (a
+                // killed `loupe serve`, say): while held, they keep old pages from reuse and
+                // the file grows.
+                var cleared: Int32 = 0
+                try check(mdb_reader_check(environment, &cleared), "clear stale readers of \(path)")
             }
         } catch {
             mdb_env_close(environment)
@@ -163,6 +168,20 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 try growMap()
             }
         }
+    }
+
+    /// Makes the last durable commit visible to this process's readers, when the writer that
+    /// made it was killed before it published it.
+    ///
+    /// A commit is durable once LMDB has written its meta page; readers, though, take the
+    /// transaction id from the lock file, which the writer updates just after that write. A
+    /// writer killed between the two (SIGKILL arrives during the synchronous meta write) leaves a
+    /// commit that every process already sharing the lock file reads past, until the next
+    /// writer takes the writer lock: LMDB then finds its dead owner and publishes the last
+    /// commit. This takes and releases the writer lock, writing nothing. Only tools that read
+    /// right after killing a writer need it (`loupe bench chaos`); a role's next write does it.
+    public func publishCommitOfKilledWriter() throws {
+        try write { _ in }
     }
 
     /// Bytes of the map (the most the data file may grow to before the next doubling).

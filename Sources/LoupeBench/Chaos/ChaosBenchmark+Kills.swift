@@ -8,9 +8,11 @@ extension ChaosBenchmark {
     /// The moments: before each life a random point of the log is drawn (sorted across lives);
     /// the learner is killed a random 0–150 ms after its store has passed that point (less near
     /// the end of the log, so that the learner cannot finish first), so kills
-    /// spread over the whole run however fast it learns. A kill that leaves batches recorded in
-    /// learner-batches beyond the store's positions landed mid-batch (between recording a batch
-    /// and committing it); the next life re-applies exactly those first and says how many.
+    /// spread over the whole run however fast it learns. A kill that leaves a batch that its own
+    /// life recorded in learner-batches beyond the store's positions landed mid-batch (between
+    /// recording a batch and committing it); one that leaves only batches of earlier lives
+    /// landed while the learner started or re-applied them. The next life re-applies exactly the
+    /// batches left first and says how many.
     public func killLearner(brokers: String?, kills: Int) throws -> ChaosFigures {
         let backend = brokers == nil ? "embedded" : "kafka"
         var figures = ChaosFigures(scenario: "kill-learner", backend: backend)
@@ -33,12 +35,14 @@ extension ChaosBenchmark {
         var random = SystemRandomNumberGenerator()
         let targets = (0..<kills).map { _ in Int64(Double(total) * Double.random(in: 0.02...0.85, using: &random)) }.sorted()
         var midBatch = 0
+        var duringStart = 0
         var pendingAfterKills = 0
         var reapplied = 0
         var crossChecked = 0
         var pendingBefore: Int?
         let start = ContinuousClock.now
         for (life, target) in targets.enumerated() {
+            let recordedBefore = try crashy.recordedBatches()
             let learner = try runner.start(["learn", "--until-end"] + crashy.options, label: "\(crashy.name)-life\(life + 1)")
             let deadline = ContinuousClock.now + .seconds(600)
             while learner.isRunning, try crashy.foldedRecords() < target {
@@ -61,10 +65,16 @@ extension ChaosBenchmark {
             }
             learner.signal(SIGKILL)
             learner.wait()
+            try crashy.settleAfterKill()
             let folded = try crashy.foldedRecords()
-            let pending = try crashy.recordedButUncommittedBatches()
+            let pendingBatches = try crashy.recordedButUncommittedBatches()
+            let pending = pendingBatches.count
             figures.killsSurvived += 1
-            if pending > 0 { midBatch += 1 }
+            if pendingBatches.contains(where: { $0 > recordedBefore }) {
+                midBatch += 1
+            } else if try crashy.recordedBatches() == recordedBefore {
+                duringStart += 1
+            }
             pendingAfterKills += pending
             let said = Self.reappliedBatches(learner.standardError)
             reapplied += said
@@ -93,8 +103,9 @@ extension ChaosBenchmark {
         figures.details = [
             "log: \(total) records in the learned topics; uninterrupted run \(String(format: "%.1f", steadySeconds)) s, "
                 + "killed run \(String(format: "%.1f", crashySeconds)) s over \(kills + 1) lives",
-            "kills that left recorded but uncommitted batches (mid-batch): \(midBatch) of \(figures.killsSurvived) "
-                + "(\(pendingAfterKills) batches in all)",
+            "kills that left a batch of their own life recorded but uncommitted (mid-batch): \(midBatch) of \(figures.killsSurvived); "
+                + "before the life recorded any batch (starting or re-applying): \(duringStart); "
+                + "recorded batches left uncommitted after the kills: \(pendingAfterKills) in all",
             "batches re-applied at restart (what loupe learn said): \(reapplied); cross-checked against the log after \(crossChecked) kill(s)",
             "learner counters: \(counts); uninterrupted: \(expectedCounts)",
             "checksum \(checksum == expected ? "equal" : "DIFFERENT"): \(checksum)",

@@ -1,6 +1,7 @@
 import Foundation
 import LoupeConfig
 import LoupeEvents
+import LoupeLearning
 import LoupeLog
 import LoupeStore
 
@@ -67,6 +68,15 @@ final class ChaosSubject {
         }
     }
 
+    /// Call after killing a process that wrote this subject's log, before counting it. The
+    /// embedded log is open in this process the whole run, and LMDB may not show it a commit
+    /// that the killed writer made durable but had not yet published
+    /// (`LMDBEnvironment.publishCommitOfKilledWriter`); the store is opened afresh for each read
+    /// and needs nothing. Kafka needs nothing.
+    func settleAfterKill() throws {
+        try (log as? EmbeddedLog)?.publishCommitOfKilledWriter()
+    }
+
     /// The store, opened read-only for one read and closed again, so that this process holds no
     /// LMDB environment of it between reads; nil while no learner has created it (its file and
     /// all of its tables: a learner killed early may leave a file without them).
@@ -93,19 +103,11 @@ final class ChaosSubject {
         try positions().values.reduce(0, +)
     }
 
-    /// The learner's counters (`learner_meta`, `counter/<name>`), 0 for one never written.
+    /// The learner's counters, 0 for one never written.
     func counters() throws -> LearnerCounts {
         try readStore { store in
-            guard let table = try? store.table(named: "learner_meta") else { return LearnerCounts() }
-            return try store.read { snapshot in
-                func value(_ name: String) throws -> Int64 {
-                    try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
-                        bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
-                    } ?? 0
-                }
-                return LearnerCounts(
-                    applied: try value("applied"), duplicates: try value("duplicates"), deadLettered: try value("dead_lettered"))
-            }
+            let counters = try LearnerCounters.committed(in: store)
+            return LearnerCounts(applied: counters[.applied], duplicates: counters[.duplicates], deadLettered: counters[.deadLettered])
         } ?? LearnerCounts()
     }
 
@@ -144,20 +146,7 @@ final class ChaosSubject {
 
     /// Reads every record of `topics` from the beginning to the high watermark as it is now.
     func forEachRecord(of topics: [Topic], _ body: (LogRecord) throws -> Void) throws {
-        let ends = try highWatermarks(topics).filter { $0.value > 0 }
-        guard !ends.isEmpty else { return }
-        let consumer = try log.makeConsumer(group: nil)
-        defer { consumer.close() }
-        try consumer.assign(ends.mapValues { _ in .beginning })
-        var remaining = Set(ends.keys)
-        let deadline = ContinuousClock.now + .seconds(300)
-        while !remaining.isEmpty {
-            guard ContinuousClock.now < deadline else { throw ChaosError("\(name): reading \(topics) did not reach the end in 300 s") }
-            for record in try consumer.poll(maxRecords: 10_000, timeout: .seconds(1)) where record.offset < ends[record.topicPartition]! {
-                try body(record)
-            }
-            remaining = remaining.filter { (consumer.position($0) ?? 0) < ends[$0]! }
-        }
+        try log.forEachRecord(in: try log.partitions(of: topics.map(\.rawValue)), body)
     }
 
     /// Counts the records of the learned topics and their distinct event ids.
@@ -171,21 +160,27 @@ final class ChaosSubject {
         return (records, ids)
     }
 
-    /// Batches `learner` recorded in learner-batches whose positions go beyond the store's: each
-    /// one was recorded and not yet committed when its learner stopped. The rule is the learner's
-    /// own (OnlineLearner.pendingBatches), applied from outside.
-    func recordedButUncommittedBatches(learner: String = "learner") throws -> Int {
+    /// The sequence numbers of the batches `learner` recorded in learner-batches whose
+    /// positions go beyond the store's: each one was recorded and not yet committed when its
+    /// learner stopped. The rule is the learner's own (OnlineLearner.pendingBatches), applied
+    /// from outside.
+    func recordedButUncommittedBatches(learner: String = "learner") throws -> [Int64] {
         let stored = try positions()
-        var pending = 0
+        var pending: [Int64] = []
         try forEachRecord(of: [.learnerBatches]) { record in
             guard case .learnerBatch(let batch) = try? EventCodec.decode(record.value, topic: .learnerBatches), batch.learner == learner
             else { return }
             let ahead = batch.positions.contains { topic, offsets in
                 offsets.enumerated().contains { partition, offset in offset > (stored[TopicPartition(topic, Int32(partition))] ?? 0) }
             }
-            if ahead { pending += 1 }
+            if ahead { pending.append(batch.sequence) }
         }
         return pending
+    }
+
+    /// Records in learner-batches: one per batch recorded, while no one forges them.
+    func recordedBatches() throws -> Int64 {
+        try highWatermarks([.learnerBatches]).values.reduce(0, +)
     }
 }
 

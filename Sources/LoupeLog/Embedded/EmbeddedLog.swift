@@ -28,6 +28,13 @@ public final class EmbeddedLog: EventLog {
 
     public var description: String { "embedded log at \(directory)" }
 
+    /// Makes records that a writer killed mid-commit made durable visible to this process
+    /// (`LMDBEnvironment.publishCommitOfKilledWriter`): for a tool that counts the log right
+    /// after killing a process that wrote it.
+    public func publishCommitOfKilledWriter() throws {
+        try environment.publishCommitOfKilledWriter()
+    }
+
     // MARK: topics
 
     public func apply(_ topics: [TopicSpec]) throws -> [String: TopicApplyOutcome] {
