@@ -9,8 +9,6 @@ import Yams
 /// docs/configuration.md lists every key.
 public struct LoupeConfiguration: Sendable, Equatable {
     public var log = LogSettings()
-    public var model = ModelSettings()
-    public var training = TrainingSettings()
     public var inference = InferenceSettings()
     public var learner = LearnerConfiguration()
     public var server = ServerSettings()
@@ -40,8 +38,12 @@ public struct LoupeConfiguration: Sendable, Equatable {
         do {
             var root = try Section(document, path: "", place: Place(source: source, mark: document.mark))
             try root.read("log", into: &configuration.log)
-            try root.read("model", into: &configuration.model)
-            try root.read("training", into: &configuration.training)
+            for section in ["model", "training"] {
+                try root.refuse(
+                    section,
+                    because: "is not read by this version of Loupe: the online learner's settings are under learner: "
+                        + "(docs/configuration.md); the trainer that will read \(section): is planned")
+            }
             try root.read("inference", into: &configuration.inference)
             try root.read("learner", into: &configuration.learner)
             try root.read("server", into: &configuration.server)
@@ -80,56 +82,6 @@ public struct LogSettings: Sendable, Equatable, SettingsSection {
             kafka = try properties.stringMap()
             kafkaOrigins = properties.keyPlaces.mapValues(\.description)
         }
-    }
-}
-
-/// The seed's model_config.yaml `model:` section.
-public struct ModelSettings: Sendable, Equatable, SettingsSection {
-    public var userEmbeddingDim = 128
-    public var itemEmbeddingDim = 128
-    public var faceEmbeddingDim = 64
-    public var styleEmbeddingDim = 64
-    public var userFeatureDim = 256
-    public var itemFeatureDim = 256
-    public var contextDim = 128
-    public var numUsers = 1_000_000
-    public var numItems = 50_000
-    public var numFaceShapes = 6
-    public var numStyles = 20
-
-    public init() {}
-
-    mutating func read(_ section: inout Section) throws {
-        userEmbeddingDim = try section.positiveInt("user_embedding_dim") ?? userEmbeddingDim
-        itemEmbeddingDim = try section.positiveInt("item_embedding_dim") ?? itemEmbeddingDim
-        faceEmbeddingDim = try section.positiveInt("face_embedding_dim") ?? faceEmbeddingDim
-        styleEmbeddingDim = try section.positiveInt("style_embedding_dim") ?? styleEmbeddingDim
-        userFeatureDim = try section.positiveInt("user_feature_dim") ?? userFeatureDim
-        itemFeatureDim = try section.positiveInt("item_feature_dim") ?? itemFeatureDim
-        contextDim = try section.positiveInt("context_dim") ?? contextDim
-        numUsers = try section.positiveInt("num_users") ?? numUsers
-        numItems = try section.positiveInt("num_items") ?? numItems
-        numFaceShapes = try section.positiveInt("num_face_shapes") ?? numFaceShapes
-        numStyles = try section.positiveInt("num_styles") ?? numStyles
-    }
-}
-
-/// The seed's `training:` section.
-public struct TrainingSettings: Sendable, Equatable, SettingsSection {
-    public var batchSize = 512
-    public var learningRate = 0.001
-    public var weightDecay = 0.01
-    public var numEpochs = 100
-    public var earlyStoppingPatience = 10
-
-    public init() {}
-
-    mutating func read(_ section: inout Section) throws {
-        batchSize = try section.positiveInt("batch_size") ?? batchSize
-        learningRate = try section.positiveDouble("learning_rate") ?? learningRate
-        weightDecay = try section.nonNegativeDouble("weight_decay") ?? weightDecay
-        numEpochs = try section.positiveInt("num_epochs") ?? numEpochs
-        earlyStoppingPatience = try section.positiveInt("early_stopping_patience") ?? earlyStoppingPatience
     }
 }
 
@@ -447,6 +399,12 @@ struct Section {
             throw error
         }
         try section.finish()
+    }
+
+    /// Fails when `key` is present, saying why it may not be.
+    mutating func refuse(_ key: String, because reason: String) throws {
+        guard value(key) != nil else { return }
+        throw ConfigurationError("\(name(key)) \(reason)", at: place(of: key).description)
     }
 
     mutating func section(_ key: String) throws -> Section? {

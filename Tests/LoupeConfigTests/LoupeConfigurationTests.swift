@@ -7,11 +7,7 @@ import Testing
         let configuration = LoupeConfiguration()
         #expect(configuration.log.brokers == nil)
         #expect(configuration.log.data == "./loupe-data")
-        #expect(configuration.model.userEmbeddingDim == 128)
-        #expect(configuration.model.faceEmbeddingDim == 64)
-        #expect(configuration.model.numStyles == 20)
-        #expect(configuration.training.batchSize == 512)
-        #expect(configuration.training.learningRate == 0.001)
+        #expect(configuration.learner.dimension == 64)
         #expect(configuration.inference.cacheTTL == 3600)
         #expect(configuration.inference.candidatePoolSize == 1000)
         #expect(configuration.inference.numRecommendations == 10)
@@ -37,19 +33,16 @@ import Testing
                 sasl.mechanisms: PLAIN
                 message.timeout.ms: 30000
                 enable.ssl.certificate.verification: true
-            model:
-              user_embedding_dim: 64
-            training:
-              learning_rate: 0.01
+            learner:
+              dimension: 32
             """)
         #expect(configuration.log.brokers == "k1:9092,k2:9092")
         #expect(configuration.log.topicPrefix == "staging.")
         #expect(configuration.log.kafka["security.protocol"] == "SASL_SSL")
         #expect(configuration.log.kafka["message.timeout.ms"] == "30000")
         #expect(configuration.log.kafka["enable.ssl.certificate.verification"] == "true")
-        #expect(configuration.model.userEmbeddingDim == 64)
-        #expect(configuration.model.itemEmbeddingDim == 128)
-        #expect(configuration.training.learningRate == 0.01)
+        #expect(configuration.learner.dimension == 32)
+        #expect(configuration.learner.learningRate == LoupeConfiguration().learner.learningRate)
     }
 
     @Test func emptyBrokersMeansEmbedded() throws {
@@ -58,10 +51,12 @@ import Testing
     }
 
     @Test(arguments: [
-        ("model:\n  user_embeding_dim: 64\n", "unknown setting model.user_embeding_dim"),
+        ("learner:\n  dimensoin: 64\n", "unknown setting learner.dimensoin"),
         ("modle:\n  x: 1\n", "unknown setting modle"),
-        ("model:\n  user_embedding_dim: -3\n", "model.user_embedding_dim must be a positive integer"),
-        ("training:\n  learning_rate: fast\n", "training.learning_rate must be a number"),
+        ("learner:\n  dimension: -3\n", "learner.dimension must be"),
+        ("learner:\n  learning_rate: fast\n", "learner.learning_rate must be a number"),
+        ("model:\n  user_embedding_dim: 64\n", "model is not read by this version of Loupe"),
+        ("training:\n  learning_rate: 0.01\n", "the trainer that will read training: is planned"),
         ("server:\n  impression_queue_capacity: 0\n", "server.impression_queue_capacity must be a positive integer"),
         ("server:\n  impression_flush_ms: soon\n", "server.impression_flush_ms must be a positive integer"),
         ("log: [1, 2]\n", "log must be a mapping"),

@@ -5,8 +5,8 @@ import CBLAS
 /// A single request's products (`cblas_sgemv` over the item matrix) finish sooner on all cores
 /// when the machine is otherwise idle, but when requests already run on every core (a server
 /// under load, `recommend(eachOf:)`) or a learner shares the machine, BLAS threads only contend
-/// with them: `loupe bench serve` measured a p99 of 44 ms with 2 BLAS threads against 5.9 ms
-/// with 1, on 2 cores beside a writer (docs/benchmarks.md). Servers should call `set(1)` at
+/// with them: beside a writer, `loupe bench serve` measured a p99 several times higher with 2
+/// BLAS threads than with 1 (the figures are in docs/benchmarks.md). Servers should call `set(1)` at
 /// start; `recommend(batch:)`'s matrix products are the case for more.
 public enum BLASThreads {
     /// The number of threads OpenBLAS uses for one product.

@@ -8,9 +8,8 @@ import LoupeStore
 /// embedding dimension, `ItemCatalog.embeddingsByDimension`), which OpenBLAS handles faster
 /// than the item rows themselves: a matrix-vector product becomes `dimension` long streaming
 /// passes instead of `itemCount` short dot products, and a matrix product packs it with a plain
-/// copy instead of a transposing one. On 50,000 items (one thread) a single query took 0.28 ms
-/// instead of 0.48 at d = 64 and 0.76 instead of 1.8 at d = 128, and a batch of 18 took 0.90
-/// and 0.68 of its time.
+/// copy instead of a transposing one (docs/serving.md has the times, single queries and
+/// batches, at d = 64 and 128).
 ///
 /// - Up to `matrixProductFromQueries − 1` queries: one `cblas_sgemv` each, streaming the matrix
 ///   as it is (a matrix product would first copy it).
@@ -18,8 +17,8 @@ import LoupeStore
 ///   multiplied with all the queries by one `cblas_sgemm`. The item matrix then comes from
 ///   memory once for all the queries instead of once for each, which is what makes coalescing
 ///   concurrent requests (`ScoringQueue`) pay. A count of queries that is not a multiple of
-///   `queryMultiple` costs about as much as the next multiple (measured: 18 as 20, 26 as 28):
-///   callers that can, pad (`paddedQueryCount`).
+///   `queryMultiple` costs about as much as the next multiple (`loupe bench serve` shows it
+///   in its batch-size table): callers that can, pad (`paddedQueryCount`).
 ///
 /// `loupe bench serve` measures the time per query at several batch sizes (docs/benchmarks.md).
 public enum ItemScoring {

@@ -17,9 +17,9 @@ import Synchronization
 /// `ItemScoring.parts`, `SharedParts`). The worker takes them in turn, and so does a helper job
 /// on the requests' executor, which gets a thread only when one is free: a core that would wait
 /// for the scan scores part of it instead, and when every thread is busy the helper finds
-/// nothing left and ends. At d = 128 on 2 cores without the learner (`loupe bench serve`,
-/// docs/benchmarks.md), single requests over HTTP then took 1.36 ms at p50 instead of
-/// 2.07–2.09, and 64 concurrent ones were served at 2,234 a second instead of 1,801–2,061.
+/// nothing left and ends. Single requests are then faster and concurrent ones are served at a
+/// higher rate (`loupe bench serve`; the figures, at d = 128 on 2 cores, are in
+/// docs/benchmarks.md).
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`.
 final class ScoringQueue: @unchecked Sendable {
@@ -160,8 +160,8 @@ final class ScoringQueue: @unchecked Sendable {
     /// The parts to cut a scan into now: `scanParts` while OpenBLAS runs one thread per product
     /// (as servers set it, `BLASThreads.set(1)`), else 1. With threads of its own OpenBLAS
     /// already spreads each product over the cores, and the products of two callers at once
-    /// only contend: single requests at d = 128 beside the simulated learner took 8.0 ms at p50
-    /// (p99 88 ms) with 2 BLAS threads and scans shared this way, against 2.0 (11.5) unshared.
+    /// only contend: beside the simulated learner, single requests were several times slower
+    /// with 2 BLAS threads and scans shared this way than unshared (docs/benchmarks.md).
     static var partsToCut: Int { BLASThreads.count == 1 ? scanParts : 1 }
 
     /// A buffer for `rows` rows of `itemCount` scores, held by `holders` requests: the smallest

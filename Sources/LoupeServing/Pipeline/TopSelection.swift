@@ -38,8 +38,8 @@ public enum TopSelection {
         public static func < (a: Candidate, b: Candidate) -> Bool { a.key < b.key }
     }
 
-    /// Limits from which the partition path is taken when a workspace is given (measured with
-    /// `loupe bench serve`: at 50,000 items the heap wins at k = 10 and loses at 1,000).
+    /// Limits from which the partition path is taken when a workspace is given: the heap wins
+    /// for small limits and loses for large ones (`loupe bench serve`, docs/benchmarks.md).
     static let partitionFromLimit = 64
     /// One row in this many is sampled for the threshold: `sampleBlock` consecutive rows of
     /// every `sampleBlock × sampleStride`, so that the sample reads a sixteenth of the scores'
