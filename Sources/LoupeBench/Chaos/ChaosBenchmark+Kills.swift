@@ -6,9 +6,12 @@ extension ChaosBenchmark {
     /// log. The embedded log, or Kafka with `brokers`.
     ///
     /// The moments: before each life a random point of the log is drawn (sorted across lives);
-    /// the learner is killed a random 0–150 ms after its store has passed that point (less near
-    /// the end of the log, so that the learner cannot finish first), so kills
-    /// spread over the whole run however fast it learns. A kill that leaves a batch that its own
+    /// every other life is killed a random 0–150 ms after the learner's store has passed that
+    /// point (less near the end of the log, so that the learner cannot finish first), so kills
+    /// spread over the whole run however fast it learns. The other lives are aimed at the
+    /// window between recording a batch and committing it: killed as soon as the learner has
+    /// recorded its first new batch (unless the recorded batches already reach the end of the
+    /// log; such a life is killed like the others). A kill that leaves a batch that its own
     /// life recorded in learner-batches beyond the store's positions landed mid-batch (between
     /// recording a batch and committing it); one that leaves only batches of earlier lives
     /// landed while the learner started or re-applied them. The next life re-applies exactly the
@@ -43,24 +46,34 @@ extension ChaosBenchmark {
         let start = ContinuousClock.now
         for (life, target) in targets.enumerated() {
             let recordedBefore = try crashy.recordedBatches()
+            let aimed = try life % 2 == 1 && !crashy.recordedBatchesReachTheEnd()
             let learner = try runner.start(["learn", "--until-end"] + crashy.options, label: "\(crashy.name)-life\(life + 1)")
             let deadline = ContinuousClock.now + .seconds(600)
-            while learner.isRunning, try crashy.foldedRecords() < target {
-                guard ContinuousClock.now < deadline else {
-                    learner.signal(SIGKILL)
-                    learner.wait()
-                    throw ChaosError("life \(life + 1): the learner did not reach record \(target) of \(total) in 600 s")
+            if aimed {
+                // As soon as the learner records its first new batch, while it folds it: there
+                // is one, since the recorded batches do not reach the end of the log.
+                while learner.isRunning, try crashy.recordedBatches() == recordedBefore, ContinuousClock.now < deadline {
+                    Thread.sleep(forTimeInterval: 0.001)
                 }
-                Thread.sleep(forTimeInterval: 0.01)
+            } else {
+                while learner.isRunning, try crashy.foldedRecords() < target {
+                    guard ContinuousClock.now < deadline else {
+                        learner.signal(SIGKILL)
+                        learner.wait()
+                        throw ChaosError("life \(life + 1): the learner did not reach record \(target) of \(total) in 600 s")
+                    }
+                    Thread.sleep(forTimeInterval: 0.01)
+                }
+                // Up to 150 ms, but well within the time the rest of the log takes at the
+                // uninterrupted run's rate, so that the kill lands before the learner finishes.
+                let left = Double(total - target) / Double(total) * steadySeconds
+                Thread.sleep(forTimeInterval: Double.random(in: 0...min(0.15, left / 4), using: &random))
             }
-            // Up to 150 ms, but well within the time the rest of the log takes at the
-            // uninterrupted run's rate, so that the kill lands before the learner finishes.
-            let left = Double(total - target) / Double(total) * steadySeconds
-            Thread.sleep(forTimeInterval: Double.random(in: 0...min(0.15, left / 4), using: &random))
             guard learner.isRunning else {
                 let status = learner.wait()
                 figures.failures.append(
                     "life \(life + 1) ended (status \(status)) before its kill at record \(target) of \(total): \(learner.errorTail)")
+                pendingBefore = try crashy.recordedButUncommittedBatches().count
                 continue
             }
             learner.signal(SIGKILL)

@@ -178,6 +178,21 @@ final class ChaosSubject {
         return pending
     }
 
+    /// Whether the last batch `learner` recorded reaches the end of every learned partition:
+    /// a learner started now finds nothing new to record.
+    func recordedBatchesReachTheEnd(learner: String = "learner") throws -> Bool {
+        var last: LearnerBatch?
+        try forEachRecord(of: [.learnerBatches]) { record in
+            if case .learnerBatch(let batch) = try? EventCodec.decode(record.value, topic: .learnerBatches), batch.learner == learner {
+                last = batch
+            }
+        }
+        guard let last else { return false }
+        return try highWatermarks(Self.learnedTopics).allSatisfy { place, end in
+            (last.positions[place.topic].flatMap { Int(place.partition) < $0.count ? $0[Int(place.partition)] : nil } ?? 0) >= end
+        }
+    }
+
     /// Records in learner-batches: one per batch recorded, while no one forges them.
     func recordedBatches() throws -> Int64 {
         try highWatermarks([.learnerBatches]).values.reduce(0, +)
