@@ -49,7 +49,10 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LoupeLearning",
-            dependencies: ["LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness", "LoupeConfig"],
+            dependencies: [
+                "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness", "LoupeConfig",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         // The recommendation pipeline on store snapshots, and `loupe serve`'s HTTP service.
@@ -84,6 +87,8 @@ let package = Package(
                 "LoupeEvaluation", "LoupeServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -241,7 +241,7 @@ extension LearnerState {
         }
     }
 
-    mutating func clearDirty() {
+    mutating func clearChanges() {
         pendingHistory.removeAll(keepingCapacity: true)
         pendingPurchases.removeAll(keepingCapacity: true)
         dirtyUsers.removeAll()

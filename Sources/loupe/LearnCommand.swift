@@ -4,20 +4,16 @@ import LoupeConfig
 import LoupeLearning
 import LoupeLog
 import LoupeStore
+import Logging
+import ServiceLifecycle
 import Synchronization
 
-/// Set by SIGINT/SIGTERM: the learner finishes the batch it is on, commits it, and exits.
-let stopRequested = Atomic<Bool>(false)
-
-/// Installs the handlers, and unblocks the two signals: a process inherits its parent's signal
-/// mask, and a supervisor that blocked them would otherwise leave SIGTERM pending forever.
-func stopOnSignals() {
+/// Unblocks SIGINT and SIGTERM: a process inherits its parent's signal mask, and a supervisor
+/// that blocked them would otherwise leave SIGTERM pending forever.
+func unblockStopSignals() {
     var signals = sigset_t()
     sigemptyset(&signals)
-    for signalNumber in [SIGINT, SIGTERM] {
-        signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) }
-        sigaddset(&signals, signalNumber)
-    }
+    for signalNumber in [SIGINT, SIGTERM] { sigaddset(&signals, signalNumber) }
     pthread_sigmask(SIG_UNBLOCK, &signals, nil)
 }
 
@@ -46,23 +42,37 @@ struct Learn: ParsableCommand {
 
     func run() throws {
         let configuration = try global.loadConfiguration()
-        let log = try LogFactory.open(configuration.log)
-        let store = try StateStore(directory: configuration.log.data)
-        let learner = try OnlineLearner(store: store, log: log, settings: LearnerSettings(configuration.learner))
-        stopOnSignals()
-        let progress = ProgressReporter("learn")
-        var reportedReplay = false
-        let summary = try learner.learn(untilEnd: untilEnd, shouldStop: { stopRequested.load(ordering: .relaxed) }) {
-            // Said at once, not only in the final line: a learner killed later still told
-            // how many recorded but uncommitted batches it re-applied (loupe bench chaos counts them).
-            if !reportedReplay, $0.replayedBatches > 0 {
-                reportedReplay = true
-                progress.finish()
-                FileHandle.standardError.write(Data("learn: re-applied \($0.replayedBatches) recorded batch(es) first\n".utf8))
+        let untilEnd = untilEnd
+        let result = Mutex<OnlineLearner.Summary?>(nil)
+        // The learner is a service of its own group, as the server is: SIGTERM or SIGINT shuts
+        // the group down gracefully, and the learner finishes the batch it is on.
+        let learner = RoleService(name: "learner") { shouldStop in
+            let log = try LogFactory.open(configuration.log)
+            let store = try StateStore(directory: configuration.log.data)
+            let learner = try OnlineLearner(store: store, log: log, settings: LearnerSettings(configuration.learner))
+            let progress = ProgressReporter("learn")
+            var reportedReplay = false
+            let summary = try learner.learn(untilEnd: untilEnd, shouldStop: shouldStop) {
+                // Said at once, not only in the final line: a learner killed later still told
+                // how many recorded but uncommitted batches it re-applied (loupe bench chaos counts them).
+                if !reportedReplay, $0.replayedBatches > 0 {
+                    reportedReplay = true
+                    progress.finish()
+                    FileHandle.standardError.write(Data("learn: re-applied \($0.replayedBatches) recorded batch(es) first\n".utf8))
+                }
+                progress.update($0.records, detail: "\($0.batches) batches")
             }
-            progress.update($0.records, detail: "\($0.batches) batches")
+            progress.finish()
+            result.withLock { $0 = summary }
         }
-        progress.finish()
+        unblockStopSignals()
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: learner, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "loupe.learn", factory: { _ in SwiftLogNoOpLogHandler() })))
+        try Serve.wait { try await group.run() }
+        guard let summary = result.withLock({ $0 }) else { throw CLIError("the learner stopped without a summary") }
         var report = "learn: \(summary.records) records in \(summary.batches) batches into \(configuration.log.data)/state"
         if summary.replayedBatches > 0 { report += " (first re-applied \(summary.replayedBatches) recorded batch(es))" }
         if summary.rejectedBatches > 0 {

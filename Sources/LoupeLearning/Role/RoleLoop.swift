@@ -3,8 +3,19 @@ import LoupeEvents
 import LoupeLog
 import LoupeStore
 
-/// `loupe learn` and `loupe replay`: folds the log into the state store, one batch per store
-/// transaction, exactly once.
+/// What one `learn` or `replay` did.
+public struct FoldSummary: Sendable {
+    public var batches = 0
+    public var records = 0
+    public var replayedBatches = 0
+    /// Records on `learner-batches` that could not be this role's next batch (forged or
+    /// corrupt): not applied, dead-lettered.
+    public var rejectedBatches = 0
+}
+
+/// The consume–fold–commit loop of every role that folds the log into the state store (the
+/// online learner today, `OnlineLearner`): one batch per store transaction, exactly once. A role
+/// (`FoldingRole`) supplies its topics, its state and its fold; the loop does the rest.
 ///
 /// The fold order is `MergedLogReader`'s: a function of the log. Where the live learner had to
 /// decide without all the data — a partition at its end while others had records — the batch
@@ -12,7 +23,7 @@ import LoupeStore
 /// the learner after a crash apply recorded batches as recorded. The positions and clocks of
 /// every partition are written in the same transaction as the state they produced.
 ///
-/// A record the learner cannot fold — not a valid event of its topic, whoever wrote it — is
+/// A record the role cannot fold — not a valid event of its topic, whoever wrote it — is
 /// skipped and counted (`dead_lettered`) as part of the fold, so live, restarted and replayed
 /// learners decide alike, and goes to `dead-letter` with the reason and its place. The live
 /// learner writes a batch's dead letters before it records the batch, with ids made from their
@@ -20,24 +31,14 @@ import LoupeStore
 /// are in the log, so a crash loses none, and a replay (or a restart that applies recorded
 /// batches) writes none. Only a crash between a batch's dead letters and its record makes a
 /// restart write them again, with the same ids; consumers of `dead-letter` key on event ids.
-public final class OnlineLearner {
-    /// The topics the learner folds, in the order that breaks ties between equal clocks.
-    public static let topics: [Topic] = [.catalog, .faceAnalysis, .sessions, .interactions, .feedback]
-
-    public struct Summary: Sendable {
-        public var batches = 0
-        public var records = 0
-        public var replayedBatches = 0
-        /// Records on `learner-batches` that could not be this learner's next batch (forged or
-        /// corrupt): not applied, dead-lettered.
-        public var rejectedBatches = 0
-    }
+public final class RoleLoop<Role: FoldingRole> {
+    public typealias Summary = FoldSummary
 
     private let store: StateStore
     private let log: any EventLog
-    private let settings: LearnerSettings
-    private let tables: LearnerTables
-    private var state: LearnerState
+    private let role: Role
+    private let settings: RoleLoopSettings
+    private var state: Role.State
     /// The event ids the store holds as seen, by hash (`SeenEventIndex`).
     private var seen: SeenEventIndex
     /// The sequence number of this learner's last recorded batch (0: none).
@@ -50,26 +51,28 @@ public final class OnlineLearner {
     /// The batch whose store transaction is under way.
     private var writing: BatchWrite?
 
-    public init(store: StateStore, log: any EventLog, settings: LearnerSettings) throws {
+    /// Opens `role` on `store` and `log`: its state as the store holds it, and the partitions of
+    /// its topics.
+    public init(store: StateStore, log: any EventLog, role: Role) throws {
         self.store = store
         self.log = log
-        self.settings = settings
-        tables = try LearnerTables(store)
+        self.role = role
+        settings = role.loopSettings
+        let clocks = role.clocks
         var partitions: [TopicPartition] = []
-        for topic in Self.topics {
+        for topic in role.topics {
             let count = try log.partitionCount(of: topic.rawValue)
             partitions += (0..<Int32(count)).map { TopicPartition(topic.rawValue, $0) }
         }
         self.partitions = partitions
-        let tables = self.tables
         (state, cursors, seen) = try store.read { snapshot in
-            let state = try LearnerState.load(from: snapshot, tables: tables, settings: settings)
+            let state = try role.loadState(from: snapshot)
             var seen = SeenEventIndex(minimumCapacity: try snapshot.count(.seenEventsByTime))
             try snapshot.forEachSeenEvent { time, eventId in seen.insert(seen.hash(eventId), time) }
             var cursors: [TopicPartition: MergedLogReader.Cursor] = [:]
             for partition in partitions {
                 guard let next = try snapshot.position(topic: partition.topic, partition: partition.partition) else { continue }
-                let clock = try snapshot.get(tables.clocks, Self.clockKey(partition)).map { bytes in
+                let clock = try snapshot.get(clocks, Self.clockKey(partition)).map { bytes in
                     bytes.withUnsafeBytes { $0.loadLittleEndian(Int64.self, at: 0) }
                 } ?? .min
                 cursors[partition] = MergedLogReader.Cursor(next: next, clock: clock)
@@ -86,6 +89,8 @@ public final class OnlineLearner {
         try apply(recorded: try pendingBatches()) { _ in summary.replayedBatches += 1 }
         summary.rejectedBatches = rejectedBatches
         try finishWrite()
+        // Told at once: the recorded batches are applied and committed.
+        if summary.replayedBatches > 0 { progress(summary) }
         let producer = try log.makeProducer()
         defer { try? producer.close() }
         let ahead = ReadAhead(
@@ -101,8 +106,8 @@ public final class OnlineLearner {
             case .finished: break reading
             }
             let batch = LearnerBatch(
-                eventId: "\(settings.learnerId)-batch-\(sequence + 1)", timestamp: Self.batchClock(next.cursors),
-                learner: settings.learnerId, sequence: sequence + 1, positions: Self.positions(next.cursors, partitions))
+                eventId: "\(role.id)-batch-\(sequence + 1)", timestamp: Self.batchClock(next.cursors),
+                learner: role.id, sequence: sequence + 1, positions: Self.positions(next.cursors, partitions))
             // The batch's dead letters are in the log before the batch is recorded.
             var letters: [DeadLetter] = []
             for (index, result) in next.decoded.enumerated() {
@@ -170,7 +175,7 @@ public final class OnlineLearner {
             case .failure(let error):
                 problem = (error.code.rawValue, error.message, error.field)
             case .success(.learnerBatch(let batch)):
-                guard batch.learner == settings.learnerId else { return }
+                guard batch.learner == role.id else { return }
                 problem = Self.problem(with: batch, expected: Int64(batches.count) + 1, after: previous, ends: ends, partitions: partitions)
                 if problem == nil {
                     for partition in partitions { previous[partition] = batch.positions[partition.topic]![Int(partition.partition)] }
@@ -255,7 +260,7 @@ public final class OnlineLearner {
             case .nothing:
                 continue
             case .finished:
-                throw LearnerError("batch \(batches[taken].sequence) of \(settings.learnerId) was not read")
+                throw LearnerError("batch \(batches[taken].sequence) of \(role.id) was not read")
             }
         }
     }
@@ -276,7 +281,7 @@ public final class OnlineLearner {
         // The state leaves `self` for the fold: mutated through a local variable, every event's
         // update happens in place (through the class property, each one went through accessors
         // that copied the whole struct).
-        var folded = LearnerState(settings: settings)
+        var folded = role.emptyState()
         swap(&folded, &state)
         defer { swap(&folded, &state) }
         let pending = writing?.batch
@@ -284,20 +289,20 @@ public final class OnlineLearner {
             for index in records.indices {
                 switch decoded[index] {
                 case .failure:
-                    folded.counters[.deadLettered] += 1
+                    folded.count(.deadLettered)
                 case .success(let event):
                     let hash = self.seen.hash(event.eventId)
                     if try isDuplicate(
                         event, hash: hash, window: window, in: snapshot, pending: pending, applied: applied, latest: latest,
                         decoded: decoded)
                     {
-                        folded.counters[.duplicates] += 1
+                        folded.count(.duplicate)
                         continue
                     }
                     applied.append((Int32(index), event.timestamp, hash, latest[hash] ?? -1))
                     latest[hash] = Int32(applied.count - 1)
                     folded.apply(event)
-                    folded.counters[.applied] += 1
+                    folded.count(.applied)
                 }
             }
         }
@@ -320,17 +325,16 @@ public final class OnlineLearner {
         // change (each array once a batch), never what the write reads.
         let frozen = folded
         let store = self.store
-        let tables = self.tables
+        let role = self.role
         let partitions = self.partitions
-        let settings = self.settings
         writing = BatchWrite(batch: batch) {
             var pruned: [(time: Int64, eventId: String)] = []
             try store.write { transaction in
-                try frozen.write(to: transaction, tables: tables, historyLength: settings.historyLength)
+                try role.write(frozen, to: transaction)
                 for partition in partitions {
                     guard let cursor = cursors[partition] else { continue }
                     try transaction.setPosition(StorePosition(topic: partition.topic, partition: partition.partition, offset: cursor.next))
-                    try transaction.put(tables.clocks, Self.clockKey(partition), littleEndianBytes(cursor.clock))
+                    try transaction.put(role.clocks, Self.clockKey(partition), littleEndianBytes(cursor.clock))
                 }
                 for entry in seenInOrder { try transaction.recordSeen(entry.eventId, at: entry.time) }
                 pruned.removeAll()
@@ -339,11 +343,10 @@ public final class OnlineLearner {
                         pruned.append((time, String(decoding: eventId, as: UTF8.self)))
                     }
                 }
-                try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: LearnerMetadata.algorithm))
             }
             return pruned
         }
-        folded.clearDirty()
+        folded.clearChanges()
     }
 
     /// Waits for the batch write under way, if any, then lets the in-memory index follow the
@@ -395,8 +398,8 @@ public final class OnlineLearner {
     private func deadLetter(_ record: LogRecord, reasonCode: String, reason: String, field: String?) -> DeadLetter {
         let location = "\(record.topic)/\(record.partition)@\(record.offset)"
         return DeadLetter(
-            rejecting: record.value, reasonCode: reasonCode, reason: reason, field: field, source: "learner",
-            sourceTopic: record.topic, location: location, eventId: "dl-learner-\(settings.learnerId)-\(location)",
+            rejecting: record.value, reasonCode: reasonCode, reason: reason, field: field, source: role.deadLetterSource,
+            sourceTopic: record.topic, location: location, eventId: "dl-\(role.deadLetterSource)-\(role.id)-\(location)",
             timestamp: record.timestamp)
     }
 
