@@ -2,6 +2,7 @@ import CBLAS
 import Dispatch
 import Foundation
 import LoupeConfig
+import LoupeEvents
 import LoupeLog
 import LoupeServing
 import LoupeStore
@@ -99,7 +100,7 @@ public enum ServeBenchmark {
                         try transaction.putItemEmbedding(ServingStoreBuilder.itemId(Int(random.next() % UInt64(items))), row)
                     }
                     for partition in 0..<12 {
-                        try transaction.setPosition(StorePosition(topic: "interactions", partition: Int32(partition), offset: offset))
+                        try transaction.setPosition(StorePosition(topic: Topic.interactions.rawValue, partition: Int32(partition), offset: offset))
                     }
                 }
                 state.random = random

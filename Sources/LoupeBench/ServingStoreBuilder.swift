@@ -104,7 +104,7 @@ public enum ServingStoreBuilder {
                 try transaction.put(groups, Array("face/\(group)".utf8), bytes)
             }
             for partition in 0..<12 {
-                try transaction.setPosition(StorePosition(topic: "interactions", partition: Int32(partition), offset: Int64(users)))
+                try transaction.setPosition(StorePosition(topic: Topic.interactions.rawValue, partition: Int32(partition), offset: Int64(users)))
             }
         }
         let elapsed = start.duration(to: .now)

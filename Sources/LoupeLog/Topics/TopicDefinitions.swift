@@ -1,4 +1,5 @@
 import Foundation
+import LoupeEvents
 import Yams
 
 /// Loupe's topics: partitions, record key, retention and cleanup policy of each.
@@ -11,17 +12,17 @@ public enum TopicDefinitions {
     /// (`retention.ms` -1); derived outputs, dead letters and impressions (which every served
     /// list appends to, and no role folds) are kept 30 days.
     public static let builtIn: [TopicSpec] = [
-        TopicSpec(name: "catalog", partitions: 1, key: "item_id", config: compacted),
-        TopicSpec(name: "dead-letter", partitions: 1, key: "source_topic", config: thirtyDays),
-        TopicSpec(name: "drift-alerts", partitions: 1, key: "detector", config: thirtyDays),
-        TopicSpec(name: "eval-metrics", partitions: 1, key: "metric", config: thirtyDays),
-        TopicSpec(name: "face-analysis", partitions: 2, key: "user_id", config: forever),
-        TopicSpec(name: "feedback", partitions: 3, key: "user_id", config: forever),
-        TopicSpec(name: "impressions", partitions: 3, key: "user_id", config: thirtyDays),
-        TopicSpec(name: "interactions", partitions: 6, key: "user_id", config: forever),
-        TopicSpec(name: "learner-batches", partitions: 1, key: "learner", config: forever),
-        TopicSpec(name: "model-events", partitions: 1, key: "model_id", config: forever),
-        TopicSpec(name: "sessions", partitions: 3, key: "user_id", config: forever),
+        TopicSpec(name: Topic.catalog.rawValue, partitions: 1, key: "item_id", config: compacted),
+        TopicSpec(name: Topic.deadLetter.rawValue, partitions: 1, key: "source_topic", config: thirtyDays),
+        TopicSpec(name: Topic.driftAlerts.rawValue, partitions: 1, key: "detector", config: thirtyDays),
+        TopicSpec(name: Topic.evalMetrics.rawValue, partitions: 1, key: "metric", config: thirtyDays),
+        TopicSpec(name: Topic.faceAnalysis.rawValue, partitions: 2, key: "user_id", config: forever),
+        TopicSpec(name: Topic.feedback.rawValue, partitions: 3, key: "user_id", config: forever),
+        TopicSpec(name: Topic.impressions.rawValue, partitions: 3, key: "user_id", config: thirtyDays),
+        TopicSpec(name: Topic.interactions.rawValue, partitions: 6, key: "user_id", config: forever),
+        TopicSpec(name: Topic.learnerBatches.rawValue, partitions: 1, key: "learner", config: forever),
+        TopicSpec(name: Topic.modelEvents.rawValue, partitions: 1, key: "model_id", config: forever),
+        TopicSpec(name: Topic.sessions.rawValue, partitions: 3, key: "user_id", config: forever),
     ]
 
     private static let forever = ["cleanup.policy": "delete", "retention.ms": "-1"]
