@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "LoupeLMDB", dependencies: ["CLMDB"], swiftSettings: strict),
-        .target(name: "LoupeStore", dependencies: ["LoupeLMDB"], swiftSettings: strict),
+        .target(name: "LoupeStore", dependencies: ["LoupeLMDB", "LoupeBytes"], swiftSettings: strict),
         // Seeded, machine-independent randomness and hashing that every deterministic fold shares.
         .target(name: "LoupeRandomness", swiftSettings: strict),
         .target(name: "LoupeEvents", dependencies: ["LoupeRandomness"], swiftSettings: strict),
@@ -39,10 +39,12 @@ let package = Package(
         ),
         .target(
             name: "LoupeLog",
-            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeLMDB", "LoupeConfig", "CRdKafka", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeLMDB", "LoupeBytes", "LoupeConfig", "CRdKafka", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(name: "LoupeML", dependencies: ["CBLAS", "LoupeRandomness"], swiftSettings: strict),
+        // Fixed-width numbers in bytes: the one codec of stored layouts and keys.
+        .target(name: "LoupeBytes", swiftSettings: strict),
         .target(name: "LoupeWorld", dependencies: ["LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
         .target(
             name: "LoupeEvaluation", dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeML", "LoupeLearning", "LoupeWorld"],
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "LoupeLearning",
             dependencies: [
-                "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness", "LoupeConfig",
+                "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness", "LoupeConfig", "LoupeBytes",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -59,7 +61,7 @@ let package = Package(
         .target(
             name: "LoupeServing",
             dependencies: [
-                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeStore", "LoupeML", "LoupeConfig", "CBLAS",
+                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeStore", "LoupeML", "LoupeConfig", "LoupeBytes", "CBLAS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -76,7 +78,7 @@ let package = Package(
             name: "LoupeBench",
             dependencies: [
                 "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeLMDB", "LoupeServing",
-                "LoupeConfig", "CBLAS",
+                "LoupeConfig", "LoupeBytes", "CBLAS",
             ],
             swiftSettings: strict
         ),
@@ -94,6 +96,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
+        .testTarget(name: "LoupeBytesTests", dependencies: ["LoupeBytes"], swiftSettings: strict),
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
         .testTarget(
             name: "LoupeLearningTests",

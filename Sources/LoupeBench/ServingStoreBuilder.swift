@@ -2,6 +2,7 @@ import LoupeRandomness
 import Foundation
 import LoupeEvents
 import LoupeStore
+import LoupeBytes
 
 /// A state store of the seed's size for `loupe bench serve`, written directly with store
 /// transactions (not learned from a log, which would take far longer): seeded random rows and
@@ -97,10 +98,8 @@ public enum ServingStoreBuilder {
             for group in 0...faceShapes {
                 var bytes: [UInt8] = []
                 bytes.reserveCapacity(8 + 8 * dimension)
-                withUnsafeBytes(of: members[group].littleEndian) { bytes.append(contentsOf: $0) }
-                for offset in 0..<dimension {
-                    withUnsafeBytes(of: sums[group * dimension + offset].bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
-                }
+                bytes.appendLittleEndian(members[group])
+                for offset in 0..<dimension { bytes.appendLittleEndian(sums[group * dimension + offset]) }
                 try transaction.put(groups, Array("face/\(group)".utf8), bytes)
             }
             for partition in 0..<12 {

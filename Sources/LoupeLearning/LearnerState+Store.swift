@@ -1,6 +1,7 @@
 import LoupeEvents
 import LoupeML
 import LoupeStore
+import LoupeBytes
 
 /// The learner's own tables beside the store's standard ones (docs/learning.md):
 /// - `learner_users`: id → index (UInt32) ‖ Adagrad accumulator (Float32) ‖ free row pᵤ
@@ -268,24 +269,6 @@ extension LearnerState {
             let count = Int(raw.loadLittleEndian(Int64.self, at: 0))
             return (count, (0..<dimension).map { raw.loadLittleEndian(Double.self, at: 8 + 8 * $0) })
         }
-    }
-}
-
-func littleEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
-    withUnsafeBytes(of: value.littleEndian) { Array($0) }
-}
-
-extension UnsafeRawBufferPointer {
-    func loadLittleEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
-        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-
-    func loadLittleEndian(_ type: Float.Type, at offset: Int) -> Float {
-        Float(bitPattern: loadLittleEndian(UInt32.self, at: offset))
-    }
-
-    func loadLittleEndian(_ type: Double.Type, at offset: Int) -> Double {
-        Double(bitPattern: loadLittleEndian(UInt64.self, at: offset))
     }
 }
 

@@ -1,3 +1,4 @@
+import LoupeBytes
 #if !_endian(little)
     #error("LoupeStore maps embedding rows as native Float32, and its layouts are little-endian")
 #endif
@@ -15,15 +16,15 @@ struct ByteWriter {
     }
 
     mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.appendLittleEndian(value)
     }
 
     mutating func append(_ value: Float) {
-        appendLittleEndian(value.bitPattern)
+        bytes.appendLittleEndian(value)
     }
 
     mutating func append(_ value: Double) {
-        appendLittleEndian(value.bitPattern)
+        bytes.appendLittleEndian(value)
     }
 
     mutating func append<S: Sequence>(contentsOf sequence: S) where S.Element == UInt8 {
@@ -57,7 +58,7 @@ struct ByteReader {
     mutating func littleEndian<T: FixedWidthInteger>(_ type: T.Type, _ field: String) throws(StoreError) -> T {
         try need(MemoryLayout<T>.size, field)
         defer { offset += MemoryLayout<T>.size }
-        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+        return bytes.loadLittleEndian(T.self, at: offset)
     }
 
     mutating func float(_ field: String) throws(StoreError) -> Float {

@@ -1,3 +1,5 @@
+import LoupeBytes
+
 /// The next offset the learner will consume from one partition of a topic.
 public struct StorePosition: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var topic: String
@@ -33,7 +35,7 @@ public struct StorePosition: Sendable, Hashable, Comparable, CustomStringConvert
         }
         var key = Array(topic.utf8)
         key.append(0)
-        withUnsafeBytes(of: partition.bigEndian) { key.append(contentsOf: $0) }
+        key.appendBigEndian(partition)
         return key
     }
 
@@ -43,10 +45,10 @@ public struct StorePosition: Sendable, Hashable, Comparable, CustomStringConvert
             throw .corruptRow(table: Self.table, key: printable, reason: "key is not topic ‖ 0x00 ‖ partition")
         }
         topic = String(decoding: key[..<(key.count - 5)], as: UTF8.self)
-        partition = Int32(bigEndian: key.loadUnaligned(fromByteOffset: key.count - 4, as: Int32.self))
+        partition = key.loadBigEndian(Int32.self, at: key.count - 4)
         guard value.count == 8 else {
             throw .corruptRow(table: Self.table, key: "\(topic)[\(partition)]", reason: "offset is \(value.count) bytes, not 8")
         }
-        offset = Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+        offset = value.loadLittleEndian(Int64.self, at: 0)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LoupeEvents
 import LoupeLog
 import LoupeStore
+import LoupeBytes
 
 /// What one `learn` or `replay` did.
 public struct FoldSummary: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeBytes
 import LoupeLMDB
 
 /// Applies retention and compaction to the embedded log, as Kafka's log cleaner does:
@@ -73,7 +74,7 @@ struct EmbeddedCleaner {
             var entry = try cursor.seek(atOrAfter: prefix)
             while let current = entry, current.key.starts(with: prefix) {
                 if let key = EmbeddedLayout.recordKeyBytes(current.value) {
-                    let offset = EmbeddedLayout.readBigEndian(Int64.self, current.key, at: 8)
+                    let offset = current.key.loadBigEndian(Int64.self, at: 8)
                     newest[key] = offset
                     if EmbeddedLayout.recordTimestamp(current.value) < cutoff { candidates.append((offset, key)) }
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeBytes
 import LoupeLMDB
 
 /// Reads the embedded log. Each `poll` is one read transaction (a consistent snapshot); when
@@ -107,7 +108,7 @@ final class EmbeddedConsumer: LogConsumer {
                 var current = try cursor.seek(
                     atOrAfter: EmbeddedLayout.recordKey(topic: entry.topic.id, partition: partition.partition, offset: entry.next))
                 while let found = current, records.count < maxRecords, found.key.starts(with: prefix) {
-                    let offset = EmbeddedLayout.readBigEndian(Int64.self, found.key, at: 8)
+                    let offset = found.key.loadBigEndian(Int64.self, at: 8)
                     let record = EmbeddedLayout.decodeRecord(found.value)
                     records.append(
                         LogRecord(
@@ -129,7 +130,7 @@ final class EmbeddedConsumer: LogConsumer {
         try log.environment.write { transaction in
             for (partition, entry) in positions {
                 var value: [UInt8] = []
-                EmbeddedLayout.appendLittleEndian(entry.next, to: &value)
+                value.appendLittleEndian(entry.next)
                 try transaction.put(
                     log.tables.groups, EmbeddedLayout.groupKey(group: group, topic: entry.topic.id, partition: partition.partition), value)
             }
@@ -144,7 +145,7 @@ final class EmbeddedConsumer: LogConsumer {
                 let stored = try log.requireTopic(partition.topic, in: transaction)
                 let key = EmbeddedLayout.groupKey(group: group, topic: stored.id, partition: partition.partition)
                 if let value = try transaction.get(log.tables.groups, key) {
-                    result[partition] = EmbeddedLayout.readLittleEndian(Int64.self, value, at: 0)
+                    result[partition] = value.loadLittleEndian(Int64.self, at: 0)
                 }
             }
             return result

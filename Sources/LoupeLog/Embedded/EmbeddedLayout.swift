@@ -1,3 +1,4 @@
+import LoupeBytes
 import LoupeLMDB
 
 /// How the embedded log lays out its tables in LMDB (documented in docs/architecture.md).
@@ -36,21 +37,21 @@ enum EmbeddedLayout {
     static func partitionKey(topic: UInt32, partition: Int32) -> [UInt8] {
         var key = [UInt8]()
         key.reserveCapacity(16)
-        appendBigEndian(topic, to: &key)
-        appendBigEndian(UInt32(bitPattern: partition), to: &key)
+        key.appendBigEndian(topic)
+        key.appendBigEndian(UInt32(bitPattern: partition))
         return key
     }
 
     static func recordKey(topic: UInt32, partition: Int32, offset: Int64) -> [UInt8] {
         var key = partitionKey(topic: topic, partition: partition)
-        appendBigEndian(UInt64(offset), to: &key)
+        key.appendBigEndian(UInt64(offset))
         return key
     }
 
     static func timeKey(topic: UInt32, partition: Int32, timestamp: Int64, offset: Int64) -> [UInt8] {
         var key = partitionKey(topic: topic, partition: partition)
-        appendBigEndian(UInt64(bitPattern: timestamp) ^ (1 << 63), to: &key)
-        appendBigEndian(UInt64(offset), to: &key)
+        key.appendBigEndian(UInt64(bitPattern: timestamp) ^ (1 << 63))
+        key.appendBigEndian(UInt64(offset))
         return key
     }
 
@@ -59,22 +60,6 @@ enum EmbeddedLayout {
         key.append(0)
         key.append(contentsOf: partitionKey(topic: topic, partition: partition))
         return key
-    }
-
-    static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    static func readBigEndian<T: FixedWidthInteger>(_ type: T.Type, _ buffer: UnsafeRawBufferPointer, at offset: Int) -> T {
-        T(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-
-    static func readLittleEndian<T: FixedWidthInteger>(_ type: T.Type, _ buffer: UnsafeRawBufferPointer, at offset: Int) -> T {
-        T(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
     /// The state of one partition: the offset the next record gets and the largest timestamp.
@@ -88,15 +73,15 @@ enum EmbeddedLayout {
         }
 
         init(_ buffer: UnsafeRawBufferPointer) {
-            nextOffset = readLittleEndian(Int64.self, buffer, at: 0)
-            maxTimestamp = readLittleEndian(Int64.self, buffer, at: 8)
+            nextOffset = buffer.loadLittleEndian(Int64.self, at: 0)
+            maxTimestamp = buffer.loadLittleEndian(Int64.self, at: 8)
         }
 
         var encoded: [UInt8] {
             var bytes = [UInt8]()
             bytes.reserveCapacity(16)
-            appendLittleEndian(nextOffset, to: &bytes)
-            appendLittleEndian(maxTimestamp, to: &bytes)
+            bytes.appendLittleEndian(nextOffset)
+            bytes.appendLittleEndian(maxTimestamp)
             return bytes
         }
     }
@@ -104,15 +89,15 @@ enum EmbeddedLayout {
     static func encodeRecord(timestamp: Int64, key: [UInt8]?, value: [UInt8], into bytes: inout [UInt8]) {
         bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(12 + (key?.count ?? 0) + value.count)
-        appendLittleEndian(timestamp, to: &bytes)
-        appendLittleEndian(Int32(key.map { $0.count } ?? -1), to: &bytes)
+        bytes.appendLittleEndian(timestamp)
+        bytes.appendLittleEndian(Int32(key.map { $0.count } ?? -1))
         if let key { bytes.append(contentsOf: key) }
         bytes.append(contentsOf: value)
     }
 
     static func decodeRecord(_ buffer: UnsafeRawBufferPointer) -> (timestamp: Int64, key: [UInt8]?, value: [UInt8]) {
-        let timestamp = readLittleEndian(Int64.self, buffer, at: 0)
-        let keyLength = Int(readLittleEndian(Int32.self, buffer, at: 8))
+        let timestamp = buffer.loadLittleEndian(Int64.self, at: 0)
+        let keyLength = Int(buffer.loadLittleEndian(Int32.self, at: 8))
         var position = 12
         var key: [UInt8]?
         if keyLength >= 0 {
@@ -123,12 +108,12 @@ enum EmbeddedLayout {
     }
 
     static func recordTimestamp(_ buffer: UnsafeRawBufferPointer) -> Int64 {
-        readLittleEndian(Int64.self, buffer, at: 0)
+        buffer.loadLittleEndian(Int64.self, at: 0)
     }
 
     /// The key bytes of a stored record, for compaction.
     static func recordKeyBytes(_ buffer: UnsafeRawBufferPointer) -> [UInt8]? {
-        let keyLength = Int(readLittleEndian(Int32.self, buffer, at: 8))
+        let keyLength = Int(buffer.loadLittleEndian(Int32.self, at: 8))
         return keyLength >= 0 ? Array(UnsafeRawBufferPointer(rebasing: buffer[12..<12 + keyLength])) : nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeBytes
 import LoupeLMDB
 
 /// Loupe's log on LMDB, for one machine: the same topics, partitions, offsets, consumer-group
@@ -153,7 +154,7 @@ public final class EmbeddedLog: EventLog {
         if let first = try cursor.seek(atOrAfter: EmbeddedLayout.recordKey(topic: topic, partition: partition, offset: 0)),
             first.key.starts(with: prefix)
         {
-            return Watermarks(low: EmbeddedLayout.readBigEndian(Int64.self, first.key, at: 8), high: high)
+            return Watermarks(low: first.key.loadBigEndian(Int64.self, at: 8), high: high)
         }
         return Watermarks(low: high, high: high)
     }
@@ -176,7 +177,7 @@ public final class EmbeddedLog: EventLog {
             guard let entry = try cursor.seek(atOrAfter: EmbeddedLayout.timeKey(topic: topic, partition: partition, timestamp: time, offset: 0)),
                 entry.key.starts(with: prefix)
             else { return marks.high }
-            let offset = EmbeddedLayout.readBigEndian(Int64.self, entry.key, at: 16)
+            let offset = entry.key.loadBigEndian(Int64.self, at: 16)
             if offset >= marks.low { return offset }
             // That record is gone (retention); scan the retained records instead.
             return try firstRetainedOffset(atOrAfter: time, topic: topic, partition: partition, from: marks, in: transaction)
@@ -191,7 +192,7 @@ public final class EmbeddedLog: EventLog {
         var entry = try cursor.seek(atOrAfter: EmbeddedLayout.recordKey(topic: topic, partition: partition, offset: marks.low))
         while let current = entry, current.key.starts(with: prefix) {
             if EmbeddedLayout.recordTimestamp(current.value) >= time {
-                return EmbeddedLayout.readBigEndian(Int64.self, current.key, at: 8)
+                return current.key.loadBigEndian(Int64.self, at: 8)
             }
             entry = try cursor.next()
         }
@@ -200,12 +201,12 @@ public final class EmbeddedLog: EventLog {
 
     static func readCounter(_ transaction: LMDBTransaction, _ table: LMDBDatabase, _ name: String) throws -> Int64 {
         guard let value = try transaction.get(table, Array(name.utf8)) else { return 0 }
-        return EmbeddedLayout.readLittleEndian(Int64.self, value, at: 0)
+        return value.loadLittleEndian(Int64.self, at: 0)
     }
 
     static func writeCounter(_ transaction: LMDBTransaction, _ table: LMDBDatabase, _ name: String, _ value: Int64) throws {
         var bytes: [UInt8] = []
-        EmbeddedLayout.appendLittleEndian(value, to: &bytes)
+        bytes.appendLittleEndian(value)
         try transaction.put(table, Array(name.utf8), bytes)
     }
 }

@@ -1,4 +1,5 @@
 import LoupeStore
+import LoupeBytes
 
 /// The learner's face-shape groups (`learner_groups`, keys `face/0` … `face/6`, 6 = unknown
 /// shape): each group's mean user row is the embedding of a typical user with that face shape,
@@ -38,12 +39,11 @@ struct FaceShapeGroups: Sendable {
                         table: table.name, key: "face/\(group)",
                         reason: "\(value.count) bytes; count and \(dimension) sums need \(8 + 8 * dimension)")
                 }
-                let members = Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+                let members = value.loadLittleEndian(Int64.self, at: 0)
                 guard members > 0 else { return }
                 present[group] = true
                 for offset in 0..<dimension {
-                    let sum = Double(
-                        bitPattern: UInt64(littleEndian: value.loadUnaligned(fromByteOffset: 8 + 8 * offset, as: UInt64.self)))
+                    let sum = value.loadLittleEndian(Double.self, at: 8 + 8 * offset)
                     means[group * dimension + offset] = Float(sum / Double(members))
                 }
             }
