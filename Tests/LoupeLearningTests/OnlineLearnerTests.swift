@@ -44,18 +44,15 @@ import Testing
         return settings
     }
 
-    /// The learner's counters (`learner_meta`, `counter/<name>`), 0 for one never written.
+    /// The learner's counters by name, 0 for one never written.
     static func counters(_ store: StateStore, _ names: [String]) throws -> [String: Int64] {
-        let table = try store.table(named: "learner_meta")
-        return try store.read { snapshot in
-            var counters: [String: Int64] = [:]
-            for name in names {
-                counters[name] = try snapshot.get(table, Array("counter/\(name)".utf8)).map { bytes in
-                    bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
-                } ?? 0
-            }
-            return counters
+        let committed = try LearnerCounters.committed(in: store)
+        var counters: [String: Int64] = [:]
+        for name in names {
+            let counter = try #require(LearnerCounter(rawValue: name), "no learner counter \(name)")
+            counters[name] = committed[counter]
         }
+        return counters
     }
 
     /// What `loupe learn` stores is what the in-memory fold (`LearnerFold`, which the offline
