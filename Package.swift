@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "LoupeLMDB", dependencies: ["CLMDB"], swiftSettings: strict),
-        .target(name: "LoupeStore", dependencies: ["LoupeLMDB", "LoupeBytes"], swiftSettings: strict),
+        .target(name: "LoupeStore", dependencies: ["LoupeLMDB", "LoupeBytes", "LoupeEvents"], swiftSettings: strict),
         // Seeded, machine-independent randomness and hashing that every deterministic fold shares.
         .target(name: "LoupeRandomness", swiftSettings: strict),
         .target(name: "LoupeEvents", dependencies: ["LoupeRandomness"], swiftSettings: strict),

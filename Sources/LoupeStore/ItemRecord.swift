@@ -1,3 +1,5 @@
+import LoupeEvents
+
 /// Per-item metadata, the value of table `items` (key: the item id).
 ///
 /// Layout version 1, little-endian (docs/state-store.md): layout version (UInt8 = 1) ·
@@ -8,12 +10,9 @@
 public struct ItemRecord: Sendable, Hashable {
     public static let table = StoreTable.items.rawValue
     public static let layoutVersion: UInt8 = 1
-    /// Styles in index order, as in topics/styles.yaml and LoupeEvents' `FrameStyle`.
-    public static let styles = [
-        "aviator", "wayfarer", "round", "cat_eye", "rectangle", "square", "oval", "browline", "clubmaster", "geometric",
-        "hexagonal", "octagonal", "oversized", "rimless", "semi_rimless", "butterfly", "shield", "wraparound", "pilot",
-        "panto",
-    ]
+    /// Styles in index order: LoupeEvents' `FrameStyle` (as in topics/styles.yaml). A record
+    /// stores a style's index, so the order is part of the layout (RecordLayoutTests pins it).
+    public static let styles = FrameStyle.allCases.map(\.rawValue)
     static let unknownStyle: UInt8 = 255
     static let fixedCount = 58
 

@@ -1,3 +1,5 @@
+import LoupeEvents
+
 /// Per-user metadata, the value of table `users` (key: the user id).
 ///
 /// Layout version 1, 42 bytes, little-endian (docs/state-store.md):
@@ -8,8 +10,9 @@ public struct UserRecord: Sendable, Hashable {
     public static let table = StoreTable.users.rawValue
     public static let layoutVersion: UInt8 = 1
     public static let encodedCount = 42
-    /// Face shapes in index order, as in LoupeEvents' `FaceShape` (the store imports no other module).
-    public static let faceShapes = ["oval", "round", "square", "heart", "oblong", "diamond"]
+    /// Face shapes in index order: LoupeEvents' `FaceShape`. A record stores a shape's index, so
+    /// the order is part of the layout (RecordLayoutTests pins it).
+    public static let faceShapes = FaceShape.allCases.map(\.rawValue)
     static let unknownFaceShape: UInt8 = 255
 
     /// How many updates have been applied to this user; a row version for caches.
