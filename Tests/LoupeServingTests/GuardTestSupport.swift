@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LoupeEvents
 import LoupeLog
 import LoupeServing
@@ -16,6 +17,8 @@ final class ControllableLog: EventLog, @unchecked Sendable {
     private var probeError: String?
     private var calls = 0
     private var writeFailures: [String: Int] = [:]
+    /// False while probes are held.
+    private let probeGate = Mutex<Bool>(true)
 
     init() throws {
         base = try EmbeddedLog(directory: NSTemporaryDirectory() + "loupe-guard-test-\(UUID().uuidString)")
@@ -29,6 +32,12 @@ final class ControllableLog: EventLog, @unchecked Sendable {
             self.probeError = error
         }
     }
+
+    /// `partitionCount` blocks until `releaseProbes()`: a log that hangs for as long as a test
+    /// needs, however slowly the test runs.
+    func holdProbes() { probeGate.withLock { $0 = false } }
+
+    func releaseProbes() { probeGate.withLock { $0 = true } }
 
     /// The next `count` sends to `topic` fail (a writer's attempt ends at its first failed send).
     func failWrites(to topic: Topic, _ count: Int) { lock.withLock { writeFailures[topic.rawValue] = count } }
@@ -57,6 +66,7 @@ final class ControllableLog: EventLog, @unchecked Sendable {
             calls += 1
             return (self.delay, probeError)
         }
+        while !probeGate.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.01) }
         if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) * 1e-18) }
         if let error { throw Failure(description: error) }
         return try base.partitionCount(of: topic)
