@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "LoupeEvents", dependencies: ["LoupeRandomness"], swiftSettings: strict),
         .target(
             name: "LoupeConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["LoupeEvents", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(

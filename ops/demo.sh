@@ -72,6 +72,7 @@ PY
 
 step "learn the log online (loupe learn --until-end)"
 "$loupe" learn --until-end "${log[@]}"
+"$loupe" store models "${log[@]}"
 "$loupe" store stats "${log[@]}" | head -20
 
 step "learning quality on held-out events of this world: the last 20 % of its positives, ranked by
@@ -143,7 +144,7 @@ for user in users:
         style = style_of.get(item["item_id"], "?")
         mark = "*" if style in user["best_styles"] else " "
         print(f"    {mark} {item['item_id']}  {style:11} score {item['score']:+.3f}  {item['reason']}")
-print(f"  (* = one of the user's planted best styles; model {answer['model_version']}, variant {answer['variant']})")
+print(f"  (* = one of the user's planted best styles; model {answer['model_id']}@{answer['model_version']} (snapshot {answer['snapshot']}), variant {answer['variant']})")
 
 status, body = call("/v1/users/someone-new/recommendations?k=3")
 answer = json.loads(body)

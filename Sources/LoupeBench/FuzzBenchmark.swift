@@ -118,9 +118,9 @@ public enum FuzzBenchmark {
 
         // The learner folds it all.
         progress("fuzz: the learner folds the log")
-        let store = try StateStore(directory: options.storeDirectory)
         var settings = LearnerSettings()
         settings.maxDelayMilliseconds = 50
+        let store = try StateStore(directory: options.storeDirectory, model: settings.modelKey)
         let summary = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
         report.learnerRecords = summary.records
 
@@ -325,7 +325,10 @@ struct NoRecommender: RecommendationService {
 
     var status: ServingStatus {
         ServingStatus(
-            ready: false, reason: "no model in a fuzz run", modelVersion: nil, snapshotAgeSeconds: .infinity, positions: [],
-            itemCount: 0, cacheHits: 0, cacheMisses: 0, cacheEntries: 0, cacheBytes: 0)
+            models: [
+                ModelStatus(
+                    model: .onlineLearner, ready: false, reason: "no model in a fuzz run", snapshot: nil, snapshotAgeSeconds: 0,
+                    positions: [], itemCount: 0)
+            ], cacheHits: 0, cacheMisses: 0, cacheEntries: 0, cacheBytes: 0)
     }
 }

@@ -34,7 +34,7 @@ public enum LearnBenchmark {
         settings.learnerId = "bench-\(settings.model.dimension)-\(UUID().uuidString.prefix(8))"
         let cpuStart = processCPUSeconds()
         let learnStart = ContinuousClock.now
-        let summary = try OnlineLearner(store: try StateStore(directory: directory + "/live"), log: log, settings: settings)
+        let summary = try OnlineLearner(store: try StateStore(directory: directory + "/live", model: settings.modelKey), log: log, settings: settings)
             .learn(untilEnd: true)
         let learnSeconds = LogBenchmark.seconds(since: learnStart)
         let learnCPUSeconds = processCPUSeconds() - cpuStart
@@ -42,7 +42,7 @@ public enum LearnBenchmark {
             throw LearnerError("the learner applied \(summary.records) of \(lines.count) events")
         }
         let replayStart = ContinuousClock.now
-        _ = try OnlineLearner(store: try StateStore(directory: directory + "/replayed"), log: log, settings: settings).replay()
+        _ = try OnlineLearner(store: try StateStore(directory: directory + "/replayed", model: settings.modelKey), log: log, settings: settings).replay()
         return Result(
             events: lines.count, dimension: settings.model.dimension, learnSeconds: learnSeconds, learnCPUSeconds: learnCPUSeconds,
             replaySeconds: LogBenchmark.seconds(since: replayStart))

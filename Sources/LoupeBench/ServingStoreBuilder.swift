@@ -41,7 +41,7 @@ public enum ServingStoreBuilder {
         // every 30–45 MB commit add to it): the writer must not grow the map
         // (`ServeBenchmark.checkMapHeadroom`). The map is address space; the file grows only
         // with the data.
-        let store = try StateStore(directory: directory, initialMapSize: 32 << 30)
+        let store = try StateStore(directory: directory, model: .onlineLearner, initialMapSize: 32 << 30)
         let groups = try store.table(named: "learner_groups")
         var random = BenchmarkRandom(seed: seed)
         let scale = 1 / Float(dimension).squareRoot()

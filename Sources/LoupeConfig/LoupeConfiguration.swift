@@ -1,4 +1,5 @@
 import Foundation
+import LoupeEvents
 import Yams
 
 /// Loupe's configuration: the YAML file given with `--config`, over the seed's defaults.
@@ -104,6 +105,16 @@ public struct InferenceSettings: Sendable, Equatable, SettingsSection {
     public var experimentSalt = "loupe"
     /// Variant name → share of users; shares must add up to 1.
     public var variants: [String: Double] = ["control": 1.0]
+    /// The model a variant serves unless it names its own (`variants.NAME.model`).
+    public var model = ModelKey.onlineLearner
+    /// Variants that name their own model.
+    public var variantModels: [String: ModelKey] = [:]
+
+    /// The model variant `name` serves.
+    public func model(ofVariant name: String) -> ModelKey { variantModels[name] ?? model }
+
+    /// Every model some variant serves, in key order.
+    public var servedModels: [ModelKey] { Set(variants.keys.map(model(ofVariant:))).sorted() }
 
     public init() {}
 
@@ -117,8 +128,24 @@ public struct InferenceSettings: Sendable, Equatable, SettingsSection {
         cacheMaxMB = try section.nonNegativeInt("cache_max_mb") ?? cacheMaxMB
         snapshotRefreshMs = try section.positiveInt("snapshot_refresh_ms") ?? snapshotRefreshMs
         experimentSalt = try section.string("experiment_salt") ?? experimentSalt
-        if let shares = try section.section("variants") {
-            variants = try shares.doubleMap()
+        model = try section.modelKey("model") ?? model
+        if var shares = try section.section("variants") {
+            variants = [:]
+            variantModels = [:]
+            for name in shares.values.keys.sorted() {
+                if shares.values[name] is [String: Any] {
+                    var variant = try shares.section(name)!
+                    guard let share = try variant.unitDouble("share") else {
+                        throw ConfigurationError("inference.variants.\(name).share is missing", at: variant.place.description)
+                    }
+                    variants[name] = share
+                    variantModels[name] = try variant.modelKey("model")
+                    try variant.finish()
+                } else {
+                    variants[name] = try shares.unitDouble(name)
+                }
+            }
+            try shares.finish()
             let total = variants.values.reduce(0, +)
             guard !variants.isEmpty, variants.values.allSatisfy({ $0 >= 0 }), abs(total - 1) < 1e-9 else {
                 throw ConfigurationError(
@@ -219,6 +246,9 @@ public struct ServerSettings: Sendable, Equatable, SettingsSection {
 public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
     /// Names this learner's batch records; replay follows one learner.
     public var id = "learner"
+    /// The model (id@version) whose state this learner writes: its tables, dimension and
+    /// positions in the store. A new dimension needs a new version.
+    public var model = ModelKey.onlineLearner
     public var dimension = 64
     public var learningRate = 0.1
     public var biasLearningRate = 0.01
@@ -249,6 +279,7 @@ public struct LearnerConfiguration: Sendable, Equatable, SettingsSection {
 
     mutating func read(_ section: inout Section) throws {
         id = try section.string("id") ?? id
+        model = try section.modelKey("model") ?? model
         dimension = try section.positiveInt("dimension") ?? dimension
         learningRate = try section.positiveDouble("learning_rate") ?? learningRate
         biasLearningRate = try section.nonNegativeDouble("bias_learning_rate") ?? biasLearningRate
@@ -447,6 +478,16 @@ struct Section {
         guard let number = try number(key) else { return nil }
         guard (0...1).contains(number) else { throw invalid(key, "must be between 0 and 1", got: number) }
         return number
+    }
+
+    /// A model key, `id@version`.
+    mutating func modelKey(_ key: String) throws -> ModelKey? {
+        guard let text = try string(key) else { return nil }
+        do {
+            return try ModelKey(parsing: text)
+        } catch {
+            throw invalid(key, "must name a model as id@version (\(error.reason))", got: text)
+        }
     }
 
     mutating func bool(_ key: String) throws -> Bool? {

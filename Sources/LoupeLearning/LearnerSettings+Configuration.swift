@@ -5,6 +5,7 @@ extension LearnerSettings {
     public init(_ configuration: LearnerConfiguration) {
         self.init()
         learnerId = configuration.id
+        modelKey = configuration.model
         model.dimension = configuration.dimension
         model.learningRate = Float(configuration.learningRate)
         model.biasLearningRate = Float(configuration.biasLearningRate)

@@ -1,3 +1,4 @@
+import LoupeEvents
 import LoupeML
 
 /// How the online learner learns; `loupe learn` reads these from the configuration's
@@ -5,6 +6,8 @@ import LoupeML
 public struct LearnerSettings: Sendable, Equatable {
     /// Names the learner's batch records in `learner-batches`; replay follows one learner.
     public var learnerId = "learner"
+    /// The model whose state the learner writes (`learner.model`).
+    public var modelKey = ModelKey.onlineLearner
     public var model = OnlineRankingSettings()
     /// How much each kind of event counts, and which way.
     public var weights = EventWeights()

@@ -45,13 +45,20 @@ extension LearnerState {
 
     /// The state a store holds (empty for a new store).
     static func load(from snapshot: StoreSnapshot, tables: LearnerTables, settings: LearnerSettings) throws -> LearnerState {
+        let model = snapshot.model
         if let dimension = try snapshot.dimension, dimension != settings.model.dimension {
             throw LearnerError(
-                "the store has embeddings of dimension \(dimension) but the learner is configured for \(settings.model.dimension); replay into a new data directory to change it")
+                "model \(model) has embeddings of dimension \(dimension) but the learner is configured for \(settings.model.dimension); give the new dimension a new model version (learner.model: \(model.id)@NEW), or replay into a new data directory")
         }
-        if let stored = try snapshot.modelMetadata("learner", as: LearnerMetadata.self), stored.algorithm != LearnerMetadata.algorithm {
-            throw LearnerError(
-                "the store was learned by \(stored.algorithm), this build learns \(LearnerMetadata.algorithm); replay the log into a new data directory (loupe replay --data NEW)")
+        if let stored = try snapshot.modelMetadata("learner", as: LearnerMetadata.self) {
+            guard stored.algorithm == LearnerMetadata.algorithm else {
+                throw LearnerError(
+                    "model \(model) was learned by \(stored.algorithm), this build learns \(LearnerMetadata.algorithm); replay the log into a new data directory (loupe replay --data NEW)")
+            }
+            guard stored.learner == settings.learnerId else {
+                throw LearnerError(
+                    "model \(model) is written by learner \"\(stored.learner)\"; learner \"\(settings.learnerId)\" may not write it too (give each learner its own learner.model)")
+            }
         }
         var state = LearnerState(settings: settings)
         let dimension = settings.model.dimension

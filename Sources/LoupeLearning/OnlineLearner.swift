@@ -12,7 +12,11 @@ public final class OnlineLearner {
 
     private let loop: RoleLoop<LearnerRole>
 
+    /// - Parameter store: the view of the model the learner writes; it must be `settings.modelKey`'s.
     public init(store: StateStore, log: any EventLog, settings: LearnerSettings) throws {
+        guard store.model == settings.modelKey else {
+            throw LearnerError("the learner writes model \(settings.modelKey) but was given the store's view of \(store.model)")
+        }
         loop = try RoleLoop(store: store, log: log, role: try LearnerRole(store: store, settings: settings))
     }
 
@@ -60,6 +64,7 @@ struct LearnerRole: FoldingRole {
     func write(_ state: LearnerState, to transaction: StoreTransaction) throws {
         try state.write(to: transaction, tables: tables, historyLength: settings.historyLength)
         try transaction.setModelMetadata("learner", LearnerMetadata(learner: settings.learnerId, algorithm: LearnerMetadata.algorithm))
+        try transaction.setModelMetadata(ModelMetadataKey.algorithm, LearnerMetadata.algorithm)
     }
 }
 

@@ -1,3 +1,4 @@
+import LoupeEvents
 import LoupeStore
 
 /// What a caller asks of the recommender: the parameters of
@@ -53,12 +54,17 @@ public struct RecommendedItem: Sendable, Hashable {
     }
 }
 
-/// The answer to one request, computed inside one store snapshot.
+/// The answer to one request, computed inside one store snapshot of one model.
 public struct RecommendationList: Sendable {
     public var userId: String
     public var items: [RecommendedItem]
-    /// Identifies the state the scores came from (changes whenever the snapshot's item side does).
-    public var modelVersion: String
+    /// The experiment variant the user is assigned, which chose the model; nil when the caller
+    /// chose the model (batch inference serves `inference.model`).
+    public var variant: String?
+    /// The model the scores came from.
+    public var model: ModelKey
+    /// The store commit the snapshot read (with the model, it changes whenever the item side can).
+    public var snapshot: Int
     /// The log positions the snapshot includes (topic → next offset per partition).
     public var positions: [StorePosition]
     /// The user's state version (update count) in the snapshot; 0 for an unknown user.
@@ -69,12 +75,14 @@ public struct RecommendationList: Sendable {
     public var cached: Bool
 
     public init(
-        userId: String, items: [RecommendedItem], modelVersion: String, positions: [StorePosition], userVersion: UInt64,
-        coldStart: Bool, cached: Bool
+        userId: String, items: [RecommendedItem], variant: String?, model: ModelKey, snapshot: Int, positions: [StorePosition],
+        userVersion: UInt64, coldStart: Bool, cached: Bool
     ) {
         self.userId = userId
         self.items = items
-        self.modelVersion = modelVersion
+        self.variant = variant
+        self.model = model
+        self.snapshot = snapshot
         self.positions = positions
         self.userVersion = userVersion
         self.coldStart = coldStart
@@ -86,7 +94,7 @@ public struct RecommendationList: Sendable {
 public enum ServingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No item with this id in the snapshot (for `similar`).
     case unknownItem(String)
-    /// The store holds no model yet (nothing learned).
+    /// The model a request needs is not loaded yet (nothing learned, or no such model).
     case notReady(String)
     case invalidRequest(String)
 
@@ -102,47 +110,91 @@ public enum ServingError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct SimilarItems: Sendable {
     public var itemId: String
     public var items: [RecommendedItem]
-    public var modelVersion: String
+    public var model: ModelKey
+    public var snapshot: Int
     public var positions: [StorePosition]
 
-    public init(itemId: String, items: [RecommendedItem], modelVersion: String, positions: [StorePosition]) {
+    public init(itemId: String, items: [RecommendedItem], model: ModelKey, snapshot: Int, positions: [StorePosition]) {
         self.itemId = itemId
         self.items = items
-        self.modelVersion = modelVersion
+        self.model = model
+        self.snapshot = snapshot
         self.positions = positions
     }
 }
 
-/// What `/readyz` and `/metrics` report about the recommender.
-public struct ServingStatus: Sendable {
-    /// A snapshot of the store is open and its item side loaded.
+/// One served model as `/readyz` and `/metrics` report it.
+public struct ModelStatus: Sendable, Equatable {
+    public var model: ModelKey
+    /// A snapshot of the model is open and its item side loaded.
     public var ready: Bool
     /// Why not, when not ready.
     public var reason: String?
-    public var modelVersion: String?
-    /// Seconds since the current snapshot was opened.
+    /// The store commit of the open snapshot.
+    public var snapshot: Int?
+    /// Seconds since the snapshot was opened (0 without one).
     public var snapshotAgeSeconds: Double
     public var positions: [StorePosition]
     public var itemCount: Int
+
+    public init(
+        model: ModelKey, ready: Bool, reason: String?, snapshot: Int?, snapshotAgeSeconds: Double, positions: [StorePosition],
+        itemCount: Int
+    ) {
+        self.model = model
+        self.ready = ready
+        self.reason = reason
+        self.snapshot = snapshot
+        self.snapshotAgeSeconds = snapshotAgeSeconds
+        self.positions = positions
+        self.itemCount = itemCount
+    }
+}
+
+/// What `/readyz` and `/metrics` report about the recommender: every served model, and the
+/// figures an alert reads, taken over them at their worst.
+public struct ServingStatus: Sendable {
+    /// Every model a variant serves, in key order.
+    public var models: [ModelStatus]
     public var cacheHits: UInt64
     public var cacheMisses: UInt64
     public var cacheEntries: Int
     public var cacheBytes: Int
 
-    public init(
-        ready: Bool, reason: String?, modelVersion: String?, snapshotAgeSeconds: Double, positions: [StorePosition], itemCount: Int,
-        cacheHits: UInt64, cacheMisses: UInt64, cacheEntries: Int, cacheBytes: Int
-    ) {
-        self.ready = ready
-        self.reason = reason
-        self.modelVersion = modelVersion
-        self.snapshotAgeSeconds = snapshotAgeSeconds
-        self.positions = positions
-        self.itemCount = itemCount
+    public init(models: [ModelStatus], cacheHits: UInt64, cacheMisses: UInt64, cacheEntries: Int, cacheBytes: Int) {
+        self.models = models
         self.cacheHits = cacheHits
         self.cacheMisses = cacheMisses
         self.cacheEntries = cacheEntries
         self.cacheBytes = cacheBytes
+    }
+
+    /// Every served model is loaded.
+    public var ready: Bool { models.allSatisfy(\.ready) }
+
+    /// Why not, model by model.
+    public var reason: String? {
+        let reasons = models.filter { !$0.ready }.map { "\($0.model): \($0.reason ?? "not loaded")" }
+        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+    }
+
+    /// The oldest snapshot's age.
+    public var snapshotAgeSeconds: Double { models.map(\.snapshotAgeSeconds).max() ?? 0 }
+
+    /// The smallest catalog among the loaded models.
+    public var itemCount: Int { models.filter(\.ready).map(\.itemCount).min() ?? 0 }
+
+    /// Per partition, the position of the model furthest behind (what consumer lag reports).
+    public var positions: [StorePosition] {
+        var lowest: [String: StorePosition] = [:]
+        for model in models where model.ready {
+            for position in model.positions {
+                let key = "\(position.topic)\u{0}\(position.partition)"
+                if let known = lowest[key], known.offset <= position.offset { continue }
+                lowest[key] = position
+            }
+        }
+        return lowest.values.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 }
 
@@ -152,8 +204,8 @@ public protocol RecommendationService: Sendable {
     /// Recommendations for one user, inside one snapshot; unknown users get cold-start lists.
     /// Asynchronous so that concurrent requests can share work while they wait.
     func recommendations(for request: RecommendationRequest) async throws -> RecommendationList
-    /// The items most similar to `itemId` (cosine of item embeddings), excluding itself;
-    /// `ServingError.unknownItem` when the snapshot has no such item.
+    /// The items most similar to `itemId` (cosine of item embeddings of `inference.model`),
+    /// excluding itself; `ServingError.unknownItem` when the snapshot has no such item.
     func similar(to itemId: String, k: Int) throws -> SimilarItems
     /// The variant a user is assigned (stable hash of user id and experiment salt).
     func variant(of userId: String) -> String

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A state store operation that cannot be carried out, with enough context to act on.
 /// Failures of LMDB itself surface as `LMDBError`, which names the operation.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -21,6 +23,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTableName(name: String, reason: String)
     /// `table(named:)` called on the thread that holds this store's write transaction.
     case tableOpenedInsideWrite(name: String)
+    /// A read-only open of a model the store does not hold.
+    case modelNotFound(model: String, path: String, available: [String])
+    /// A store written by an earlier layout (one model, its tables at the top level).
+    case previousLayout(path: String)
 
     public var description: String {
         switch self {
@@ -31,11 +37,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .corruptRow(let table, let key, let reason):
             return "corrupt row in \(table) at key \"\(key)\": \(reason)"
         case .dimensionMismatch(let table, let key, let expected, let actual):
-            return "row for \"\(key)\" in \(table) has \(actual) values; the store's dimension is \(expected)"
+            return "row for \"\(key)\" in \(table) has \(actual) values; the model's dimension is \(expected)"
         case .dimensionNotSet(let table, let key):
-            return "cannot write \"\(key)\" to \(table): the store's dimension is not set (call setDimension first)"
+            return "cannot write \"\(key)\" to \(table): the model's dimension is not set (call setDimension first)"
         case .dimensionConflict(let stored, let requested):
-            return "the store's dimension is \(stored); it cannot become \(requested) (use a new data directory)"
+            return "the model's dimension is \(stored); it cannot become \(requested) (give the new dimension a new model version: learner.model)"
         case .invalidRecord(let table, let reason):
             return "invalid record for \(table): \(reason)"
         case .invalidWrite(let table, let key, let reason):
@@ -44,6 +50,17 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid table name \"\(name)\": \(reason)"
         case .tableOpenedInsideWrite(let name):
             return "table \"\(name)\" must be opened before the write transaction, not inside it (LMDB would deadlock)"
+        case .modelNotFound(let model, let path, let available):
+            let held = available.isEmpty ? "none yet" : available.joined(separator: ", ")
+            return "the state store at \(path) holds no model \(model) (it holds: \(held)); run the role that writes it first"
+        case .previousLayout(let path):
+            let data = (path as NSString).deletingLastPathComponent
+            return """
+                the state store at \(path) was written by an earlier Loupe, which kept one model per store; \
+                this version keeps each model under its id and version. Rebuild it from the log: \
+                mv \(path) \(path).previous && loupe replay --data \(data) \
+                (with Kafka, add the same --config; see docs/state-store.md, "Layout versions")
+                """
         }
     }
 }

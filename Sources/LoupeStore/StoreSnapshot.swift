@@ -1,4 +1,5 @@
 import Foundation
+import LoupeEvents
 import LoupeLMDB
 
 /// A consistent view of the store: one LMDB read transaction (or, as the base class of
@@ -10,17 +11,35 @@ import LoupeLMDB
 public class StoreSnapshot {
     let transaction: LMDBTransaction
     let tables: BuiltInTables
+    /// The view (model) this snapshot reads.
+    let store: StateStore
     /// The dimension as read in this transaction (.some(nil): read, and not set).
     var cachedDimension: Int??
 
-    init(_ transaction: LMDBTransaction, _ tables: BuiltInTables) {
+    init(_ transaction: LMDBTransaction, _ tables: BuiltInTables, store: StateStore) {
         self.transaction = transaction
         self.tables = tables
+        self.store = store
+    }
+
+    /// The model this snapshot reads.
+    public var model: ModelKey { store.model }
+
+    /// Another model's tables in this same snapshot (one commit of the whole store): open the
+    /// view with `StateStore.opening(_:)` before the transaction. Read-only, even inside a
+    /// write: a role writes its own model only.
+    public func view(of other: StateStore) throws -> StoreSnapshot {
+        guard other.environment === store.environment else {
+            throw StoreError.invalidWrite(
+                table: "(snapshot)", key: other.model.description, reason: "\(other.path) is another store than \(store.path)")
+        }
+        return StoreSnapshot(transaction, other.tables, store: other)
     }
 
     // MARK: model metadata
 
-    /// The dimension of every embedding row, from model metadata; nil until the learner sets it.
+    /// The dimension of every embedding row of this model, from its metadata; nil until its role
+    /// sets it.
     public var dimension: Int? {
         get throws {
             if let cachedDimension { return cachedDimension }

@@ -54,18 +54,22 @@ struct BuiltInTables: Sendable {
     let itemBiases: LMDBDatabase
     let itemPopularity: LMDBDatabase
 
-    init(_ environment: LMDBEnvironment) throws {
-        userEmbeddings = try environment.database(StoreTable.userEmbeddings.rawValue)
-        itemEmbeddings = try environment.database(StoreTable.itemEmbeddings.rawValue)
-        users = try environment.database(StoreTable.users.rawValue)
-        items = try environment.database(StoreTable.items.rawValue)
-        positions = try environment.database(StoreTable.positions.rawValue)
-        model = try environment.database(StoreTable.model.rawValue)
-        seenEventsByTime = try environment.database(StoreTable.seenEventsByTime.rawValue)
-        userHistory = try environment.database(StoreTable.userHistory.rawValue)
-        purchases = try environment.database(StoreTable.purchases.rawValue)
-        itemBiases = try environment.database(StoreTable.itemBiases.rawValue)
-        itemPopularity = try environment.database(StoreTable.itemPopularity.rawValue)
+    /// Opens (and, with `create`, creates) the tables named `namespace` ‖ table name.
+    init(_ environment: LMDBEnvironment, namespace: String, create: Bool) throws {
+        func open(_ table: StoreTable) throws -> LMDBDatabase {
+            try environment.database(namespace + table.rawValue, create: create)
+        }
+        userEmbeddings = try open(.userEmbeddings)
+        itemEmbeddings = try open(.itemEmbeddings)
+        users = try open(.users)
+        items = try open(.items)
+        positions = try open(.positions)
+        model = try open(.model)
+        seenEventsByTime = try open(.seenEventsByTime)
+        userHistory = try open(.userHistory)
+        purchases = try open(.purchases)
+        itemBiases = try open(.itemBiases)
+        itemPopularity = try open(.itemPopularity)
     }
 
     subscript(table: StoreTable) -> LMDBDatabase {

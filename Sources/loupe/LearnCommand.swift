@@ -48,7 +48,7 @@ struct Learn: ParsableCommand {
         // the group down gracefully, and the learner finishes the batch it is on.
         let learner = RoleService(name: "learner") { shouldStop in
             let log = try LogFactory.open(configuration.log)
-            let store = try StateStore(directory: configuration.log.data)
+            let store = try StateStore(directory: configuration.log.data, model: configuration.learner.model)
             let learner = try OnlineLearner(store: store, log: log, settings: LearnerSettings(configuration.learner))
             let progress = ProgressReporter("learn")
             var reportedReplay = false
@@ -111,7 +111,7 @@ struct Replay: ParsableCommand {
         }
         if let logData { configuration.log.data = logData }
         let log = try LogFactory.open(configuration.log)
-        let store = try StateStore(directory: storeDirectory)
+        let store = try StateStore(directory: storeDirectory, model: configuration.learner.model)
         let learner = try OnlineLearner(store: store, log: log, settings: LearnerSettings(configuration.learner))
         let progress = ProgressReporter("replay")
         let summary = try learner.replay { progress.update($0.batches) }

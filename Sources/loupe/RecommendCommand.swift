@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoupeEvents
 import LoupeLMDB
 import LoupeServing
 import LoupeStore
@@ -8,13 +9,14 @@ struct Recommend: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the top k for every user (or a list of users) as JSON lines.",
         discussion: """
-            Batch inference from one snapshot of the state store under --data (opened \
-            read-only, so `loupe learn` may keep writing): each user gets the list \
+            Batch inference from one snapshot of one model in the state store under --data \
+            (--model, default inference.model; opened read-only, so `loupe learn` may keep \
+            writing): each user gets the list \
             GET /v1/users/{id}/recommendations would give (candidates, filters, rerank, MMR; the \
             cache is not used), one JSON line per user, in user id order for --all and in file \
             order for --users:
 
-              {"user_id":"u-1","items":[{"item_id":"f-7","score":0.83,"reason":"personalized"}],"model_version":"online-bpr-d64@1042"}
+              {"user_id":"u-1","items":[{"item_id":"f-7","score":0.83,"reason":"personalized"}],"model_id":"online-bpr","model_version":"1"}
 
             The output is written to a temporary file beside --out and renamed when complete, \
             so a failed run leaves no partial file. Progress (users done, rate, ETA) is shown \
@@ -27,6 +29,9 @@ struct Recommend: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("The model to serve, as id@version (default: inference.model).", valueName: "id@version"))
+    var model: String?
 
     @Flag(help: "Recommend for every user in the store.")
     var all = false
@@ -59,19 +64,25 @@ struct Recommend: ParsableCommand {
             throw CLIError("--k \(k) exceeds inference.max_recommendations (\(configuration.inference.maxRecommendations))")
         }
         let ids = try users.map(Self.readUserIds)
-        let store: StateStore
-        do {
-            store = try StateStore(directory: configuration.log.data, readOnly: true)
-        } catch StoreError.storeNotFound(let path) {
-            throw CLIError("no state store at \(path); run `loupe learn` first (or point --data at the data directory)")
-        }
         var settings = configuration.inference
         settings.cacheMaxMB = 0
-        let recommender = try Recommender(store: store, settings: settings)
-        let status = recommender.status
-        guard status.ready, let modelVersion = status.modelVersion else {
-            throw CLIError("nothing to recommend from in \(store.path): \(status.reason ?? "not ready"); run `loupe learn` first")
+        if let model {
+            do {
+                settings.model = try ModelKey(parsing: model)
+            } catch {
+                throw ValidationError("--model: \(error)")
+            }
         }
+        // Batch inference serves one model, not the experiment's variants.
+        settings.variants = ["batch": 1]
+        settings.variantModels = [:]
+        let recommender = try Recommender(directory: configuration.log.data, settings: settings)
+        let status = recommender.status
+        guard status.ready else {
+            throw CLIError(
+                "nothing to recommend from in \(configuration.log.data)/state: \(status.reason ?? "not ready"); run `loupe learn` first")
+        }
+        let modelVersion = settings.model.description
         let userIds = try ids ?? recommender.userIds()
 
         // Every core already runs a user's pipeline of its own; BLAS threads would only contend.

@@ -52,11 +52,11 @@ struct Serve: ParsableCommand {
         if let host { configuration.server.host = host }
         if let port { configuration.server.port = port }
         let log = try LogFactory.open(configuration.log)
-        let store = try Self.openStore(directory: configuration.log.data, waitSeconds: waitForStore)
+        try Self.waitForStore(directory: configuration.log.data, waitSeconds: waitForStore)
         // Requests already run on every core: BLAS threads inside one request only contend
         // with them (docs/benchmarks.md, bench serve).
         BLASThreads.set(1)
-        let recommender = try Recommender(store: store, settings: configuration.inference)
+        let recommender = try Recommender(directory: configuration.log.data, settings: configuration.inference)
         let server = try HTTPServer(
             service: recommender, log: log,
             settings: HTTPSettings(server: configuration.server, inference: configuration.inference),
@@ -66,13 +66,15 @@ struct Serve: ParsableCommand {
         try Self.wait { try await server.run() }
     }
 
-    /// The store read-only, once the learner has created it.
-    static func openStore(directory: String, waitSeconds: Int) throws -> StateStore {
+    /// Returns once the learner has created the store (its models may come later: the server
+    /// reports a variant's model not ready until it exists).
+    static func waitForStore(directory: String, waitSeconds: Int) throws {
         let deadline = Date(timeIntervalSinceNow: TimeInterval(waitSeconds))
         var announced = false
         while true {
             do {
-                return try StateStore(directory: directory, readOnly: true)
+                _ = try StateStore.models(directory: directory)
+                return
             } catch StoreError.storeNotFound(let path) {
                 guard Date() < deadline else {
                     throw CLIError(

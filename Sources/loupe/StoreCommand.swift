@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoupeEvents
 import LoupeLog
 import LoupeStore
 
@@ -8,26 +9,88 @@ struct Store: ParsableCommand {
         abstract: "Inspect the state store that the learner folds the log into.",
         discussion: """
             The state store is the LMDB environment in DIR/state, where DIR is --data (default \
-            ./loupe-data): embeddings, user and item metadata, model metadata, and the log \
-            positions the learner has applied. These commands open it read-only and read one \
-            consistent snapshot, so they are safe to run while the learner writes. The layout is \
-            described in docs/state-store.md.
+            ./loupe-data). It holds any number of models side by side, each under its id and \
+            version (id@version): its embeddings, user and item metadata, model metadata, and the \
+            log positions its role has applied. These commands open it read-only and read one \
+            consistent snapshot, so they are safe to run while roles write. stats and checksum \
+            look at one model: --model, or the learner's (learner.model in the configuration). \
+            The layout is described in docs/state-store.md.
 
             Examples:
+              loupe store models
               loupe store stats
-              loupe store checksum --data ./loupe-data
+              loupe store checksum --data ./loupe-data --model online-bpr@1
               loupe store checksum --tables --data ./replayed
             """,
-        subcommands: [Stats.self, Checksum.self]
+        subcommands: [Models.self, Stats.self, Checksum.self]
     )
 
-    /// The store of the data directory the options select, opened read-only.
-    static func open(_ global: GlobalOptions) throws -> StateStore {
+    /// The model the options select: --model, else the learner's.
+    struct ModelOption: ParsableArguments {
+        @Option(help: ArgumentHelp("The model to look at, as id@version (default: learner.model of the configuration).", valueName: "id@version"))
+        var model: String?
+
+        func key(_ global: GlobalOptions) throws -> ModelKey {
+            guard let model else { return try global.loadConfiguration().learner.model }
+            do {
+                return try ModelKey(parsing: model)
+            } catch {
+                throw ValidationError("--model: \(error)")
+            }
+        }
+    }
+
+    /// Model `model`'s view of the store of the data directory the options select, read-only.
+    static func open(_ global: GlobalOptions, model: ModelKey) throws -> StateStore {
         let directory = try global.loadConfiguration().log.data
         do {
-            return try StateStore(directory: directory, readOnly: true)
+            return try StateStore(directory: directory, model: model, readOnly: true)
         } catch StoreError.storeNotFound(let path) {
             throw CLIError("no state store at \(path); run `loupe learn` first (or point --data at the data directory)")
+        }
+    }
+
+    struct Models: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the models the store holds, with their kind, dimension and size.",
+            discussion: """
+                One line per model (id@version): the algorithm that wrote it, its embedding \
+                dimension, its users and items, and how many log partitions its role has applied.
+
+                Example:
+                  loupe store models --data ./loupe-data
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let directory = try global.loadConfiguration().log.data
+            let models: [ModelKey]
+            do {
+                models = try StateStore.models(directory: directory)
+            } catch StoreError.storeNotFound(let path) {
+                throw CLIError("no state store at \(path); run `loupe learn` first (or point --data at the data directory)")
+            }
+            guard !models.isEmpty else {
+                print("no models in \(directory)/state yet; run `loupe learn` first")
+                return
+            }
+            var rows = [["model", "algorithm", "dimension", "users", "items", "partitions"]]
+            for model in models {
+                let store = try StateStore(directory: directory, model: model, readOnly: true)
+                let row = try store.read { snapshot in
+                    [
+                        model.description,
+                        (try? snapshot.modelMetadata(ModelMetadataKey.algorithm, as: String.self)) ?? "-",
+                        try snapshot.dimension.map(String.init) ?? "-",
+                        String(try snapshot.count(.users)), String(try snapshot.count(.items)),
+                        String(try snapshot.positions().count),
+                    ]
+                }
+                rows.append(row)
+            }
+            Stats.printTable(rows, rightAligned: [2, 3, 4, 5])
         }
     }
 
@@ -48,11 +111,13 @@ struct Store: ParsableCommand {
         )
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var model: ModelOption
 
         func run() throws {
-            let store = try Store.open(global)
+            let store = try Store.open(global, model: try model.key(global))
             let statistics = try store.statistics()
             print("state store  \(statistics.path)")
+            print("model        \(store.model)")
             print(
                 "file         \(Self.bytes(statistics.fileBytes)) (map \(Self.bytes(statistics.mapBytes)), page \(statistics.pageSize) B)"
             )
@@ -146,9 +211,9 @@ struct Store: ParsableCommand {
 
     struct Checksum: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a SHA-256 digest of the store's whole content.",
+            abstract: "Print a SHA-256 digest of one model's whole content in the store.",
             discussion: """
-                The digest covers every table in name order and every entry in key order, so two \
+                The digest covers every table of the model in name order and every entry in key order, so two \
                 stores have the same checksum exactly when they hold the same keys and values, \
                 however they were written. Use it to check that a replay rebuilt the live state:
 
@@ -161,11 +226,13 @@ struct Store: ParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var model: ModelOption
+
         @Flag(help: "Also print one digest per table.")
         var tables = false
 
         func run() throws {
-            let checksum = try Store.open(global).checksum(perTable: tables)
+            let checksum = try Store.open(global, model: try model.key(global)).checksum(perTable: tables)
             guard tables else {
                 print(checksum.digest)
                 return

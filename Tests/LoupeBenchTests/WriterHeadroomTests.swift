@@ -1,3 +1,4 @@
+import LoupeEvents
 import Foundation
 import LoupeStore
 import Testing
@@ -11,7 +12,7 @@ import Testing
     @Test func theWriterStopsBeforeTheMapWouldHaveToGrow() throws {
         let directory = NSTemporaryDirectory() + "loupe-headroom-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try StateStore(directory: directory, initialMapSize: 64 << 20)
+        let store = try StateStore(directory: directory, model: .onlineLearner, initialMapSize: 64 << 20)
         try store.write { try $0.setDimension(4) }
         // A new store's file is a few pages of a 64 MiB map.
         try ServeBenchmark.checkMapHeadroom(store, headroom: 32 << 20)

@@ -14,7 +14,7 @@ import Testing
     /// user with a face shape but no row (cold start), the face-shape group sums.
     static func makeStore() throws -> (directory: String, store: StateStore) {
         let directory = NSTemporaryDirectory() + "loupe-recommend-\(UUID().uuidString)/data"
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         let groups = try store.table(named: "learner_groups")
         var seed: UInt64 = 7
         func value() -> Float {
@@ -57,14 +57,16 @@ import Testing
     struct Line {
         var userId: String
         var items: [(id: String, score: Double, reason: String)]
+        var modelId: String
         var modelVersion: String
     }
 
     static func parse(_ line: String) throws -> Line {
         guard case .object(let object) = try JSONParser.parse(line) else { throw TestSetupError("not an object: \(line)") }
-        #expect(object.fields.map(\.key) == ["user_id", "items", "model_version"])
+        #expect(object.fields.map(\.key) == ["user_id", "items", "model_id", "model_version"])
         guard case .string(let user)? = object.fields.first(where: { $0.key == "user_id" })?.value,
             case .array(let items)? = object.fields.first(where: { $0.key == "items" })?.value,
+            case .string(let modelId)? = object.fields.first(where: { $0.key == "model_id" })?.value,
             case .string(let model)? = object.fields.first(where: { $0.key == "model_version" })?.value
         else { throw TestSetupError("unexpected line: \(line)") }
         let parsed = try items.map { item -> (String, Double, String) in
@@ -77,7 +79,7 @@ import Testing
             default: throw TestSetupError("score is not a number in \(line)")
             }
         }
-        return Line(userId: user, items: parsed, modelVersion: model)
+        return Line(userId: user, items: parsed, modelId: modelId, modelVersion: model)
     }
 
     @Test func allUsersGetTheRecommendersLists() async throws {
@@ -92,14 +94,14 @@ import Testing
         let expectedUsers = (0..<25).map { "user-\($0 < 10 ? "0" : "")\($0)" } + ["user-cold"]
         #expect(lines.map(\.userId) == expectedUsers)
         #expect(lines.allSatisfy { $0.items.count == 4 })
-        #expect(Set(lines.map(\.modelVersion)).count == 1)
+        #expect(lines.allSatisfy { $0.modelId == "online-bpr" && $0.modelVersion == "1" })
 
         var settings = InferenceSettings()
         settings.cacheMaxMB = 0
         let recommender = try Recommender(store: store, settings: settings)
         for line in [lines[0], lines[13], lines[24], lines[25]] {
             let expected = try recommender.recommend(RecommendationRequest(userId: line.userId, k: 4))
-            #expect(line.modelVersion == expected.modelVersion)
+            #expect(line.modelId == expected.model.id && line.modelVersion == expected.model.version)
             #expect(line.items.map(\.id) == expected.items.map(\.itemId), "user \(line.userId)")
             #expect(line.items.map { Float($0.score) } == expected.items.map(\.score), "user \(line.userId)")
             #expect(line.items.map(\.reason) == expected.items.map(\.reason.rawValue), "user \(line.userId)")
@@ -141,7 +143,7 @@ import Testing
         #expect(noStore.stderr.contains("no state store"), "\(noStore.stderr)")
 
         let empty = base + "/empty"
-        _ = try StateStore(directory: empty)
+        _ = try StateStore(directory: empty, model: .onlineLearner)
         let nothing = try await LoupeProcess.run(["recommend", "--all", "--out", out, "--data", empty], expectSuccess: false)
         #expect(nothing.status != 0)
         #expect(nothing.stderr.contains("nothing to recommend"), "\(nothing.stderr)")

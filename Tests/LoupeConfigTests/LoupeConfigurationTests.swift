@@ -1,5 +1,6 @@
 import Foundation
 import LoupeConfig
+import LoupeEvents
 import Testing
 
 @Suite struct LoupeConfigurationTests {
@@ -45,6 +46,28 @@ import Testing
         #expect(configuration.learner.learningRate == LoupeConfiguration().learner.learningRate)
     }
 
+    @Test func variantsMapToModels() throws {
+        let configuration = try LoupeConfiguration.parse(
+            """
+            learner:
+              model: online-bpr@2
+            inference:
+              model: online-bpr@1
+              variants:
+                control: 0.5
+                treatment: {share: 0.5, model: online-bpr@2}
+            """)
+        let one = try ModelKey(id: "online-bpr", version: "1")
+        let two = try ModelKey(parsing: "online-bpr@2")
+        #expect(configuration.learner.model == two)
+        #expect(configuration.inference.variants == ["control": 0.5, "treatment": 0.5])
+        #expect(configuration.inference.model(ofVariant: "control") == one)
+        #expect(configuration.inference.model(ofVariant: "treatment") == two)
+        #expect(configuration.inference.servedModels == [one, two])
+        #expect(LoupeConfiguration().inference.servedModels == [.onlineLearner])
+        #expect(LoupeConfiguration().learner.model == .onlineLearner)
+    }
+
     @Test func emptyBrokersMeansEmbedded() throws {
         #expect(try LoupeConfiguration.parse("log:\n  brokers: \"\"\n").log.brokers == nil)
         #expect(try LoupeConfiguration.parse("").log.brokers == nil)
@@ -60,6 +83,12 @@ import Testing
         ("server:\n  impression_queue_capacity: 0\n", "server.impression_queue_capacity must be a positive integer"),
         ("server:\n  impression_flush_ms: soon\n", "server.impression_flush_ms must be a positive integer"),
         ("log: [1, 2]\n", "log must be a mapping"),
+        ("learner:\n  model: online-bpr\n", "learner.model must name a model as id@version"),
+        ("inference:\n  model: Online@1\n", "inference.model must name a model as id@version"),
+        ("inference:\n  variants:\n    a: {share: 1, model: x@}\n", "inference.variants.a.model must name a model"),
+        ("inference:\n  variants:\n    a: {model: x@1}\n", "inference.variants.a.share is missing"),
+        ("inference:\n  variants:\n    a: {share: 1, modle: x@1}\n", "unknown setting inference.variants.a.modle"),
+        ("inference:\n  variants:\n    a: 0.5\n    b: 0.4\n", "add up to 1"),
         ("log:\n  brokers: [a\n", "not valid YAML"),
     ])
     func badSettingsAreReportedByName(yaml: String, message: String) {

@@ -60,7 +60,7 @@ import Testing
     /// bit for bit the fold's.
     @Test func theStoreHoldsWhatTheInMemoryFoldLearns() throws {
         let setup = try Self.world(events: 30_000, seed: 9, users: 600, items: 200, singlePartitions: true)
-        let store = try StateStore(directory: setup.directory)
+        let store = try StateStore(directory: setup.directory, model: .onlineLearner)
         let summary = try OnlineLearner(store: store, log: setup.log, settings: Self.settings(batchSize: 4_000)).learn(untilEnd: true)
         #expect(summary.records == 30_000)
 
@@ -84,20 +84,54 @@ import Testing
 
     @Test func replayEqualsTheLiveState() throws {
         let setup = try Self.world(events: 20_000, seed: 5)
-        let live = try StateStore(directory: setup.directory)
+        let live = try StateStore(directory: setup.directory, model: .onlineLearner)
         // Small batches and two runs, as a learner that was stopped and started again.
         let learner = try OnlineLearner(store: live, log: setup.log, settings: Self.settings(batchSize: 700))
         var stops = 0
         _ = try learner.learn(untilEnd: true, shouldStop: { stops += 1; return stops > 10 })
         _ = try OnlineLearner(store: live, log: setup.log, settings: Self.settings(batchSize: 700)).learn(untilEnd: true)
 
-        let rebuilt = try StateStore(directory: Self.freshDirectory())
+        let rebuilt = try StateStore(directory: Self.freshDirectory(), model: .onlineLearner)
         let replay = try OnlineLearner(store: rebuilt, log: setup.log, settings: Self.settings()).replay()
         #expect(replay.batches > 20)
         #expect(try rebuilt.checksum().digest == live.checksum().digest)
         let users = try rebuilt.read { try $0.count(.userEmbeddings) }
         let liveUsers = try live.read { try $0.count(.userEmbeddings) }
         #expect(users > 100 && users == liveUsers)
+    }
+
+    /// Two learners with their own ids, models and dimensions fold one log into one store side
+    /// by side; each model replays to its own checksum, and a learner may not take over
+    /// another's model.
+    @Test func twoModelsOfOneStoreLearnAndReplayApart() throws {
+        let setup = try Self.world(events: 6_000, seed: 11)
+        let wide = Self.settings()
+        var narrow = Self.settings(batchSize: 900)
+        narrow.learnerId = "narrow"
+        narrow.modelKey = try ModelKey(parsing: "online-bpr@d8")
+        narrow.model.dimension = 8
+        let wideStore = try StateStore(directory: setup.directory, model: wide.modelKey)
+        let narrowStore = try wideStore.opening(narrow.modelKey)
+        let wideSummary = try OnlineLearner(store: wideStore, log: setup.log, settings: wide).learn(untilEnd: true)
+        let narrowSummary = try OnlineLearner(store: narrowStore, log: setup.log, settings: narrow).learn(untilEnd: true)
+        #expect(wideSummary.records == narrowSummary.records && wideSummary.records > 5_000)
+        #expect(try wideStore.models() == [wide.modelKey, narrow.modelKey])
+        #expect(try wideStore.read { try $0.dimension } == 64)
+        #expect(try narrowStore.read { try $0.dimension } == 8)
+        #expect(try wideStore.read { try $0.positions() } == narrowStore.read { try $0.positions() })
+
+        for (settings, store) in [(wide, wideStore), (narrow, narrowStore)] {
+            let rebuilt = try StateStore(directory: Self.freshDirectory(), model: settings.modelKey)
+            _ = try OnlineLearner(store: rebuilt, log: setup.log, settings: settings).replay()
+            #expect(try rebuilt.checksum().digest == store.checksum().digest, "\(settings.modelKey)")
+        }
+
+        var intruder = narrow
+        intruder.learnerId = "intruder"
+        #expect {
+            try OnlineLearner(store: narrowStore, log: setup.log, settings: intruder).learn(untilEnd: true)
+        } throws: { "\($0)".contains("is written by learner \"narrow\"") }
+        #expect(throws: LearnerError.self) { try OnlineLearner(store: wideStore, log: setup.log, settings: narrow) }
     }
 
     @Test func badAndEarlyInputIsHandledAndCounted() throws {
@@ -121,7 +155,7 @@ import Testing
         try send(.interactions, "u1", "{not json", 3100)
         try producer.close()
 
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         let summary = try OnlineLearner(store: store, log: log, settings: Self.settings()).learn(untilEnd: true)
         #expect(summary.records == 6)
         let counters = try Self.counters(store, ["applied", "duplicates", "dead_lettered", "unknown_items"])
@@ -159,7 +193,7 @@ import Testing
         try producer.close()
         var settings = Self.settings(batchSize: 2)
         settings.deduplicationWindowMilliseconds = 1_000
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         // Batches [e5, x], [e6, y], [e5 again, z]: the second one's commit prunes ids older than
         // 21,600 − 1,000, e5's 20,000 among them, so the repeat at 20,900 is applied.
         _ = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
@@ -178,7 +212,7 @@ import Testing
         }
         var settings = Self.settings(batchSize: 2)
         settings.deduplicationWindowMilliseconds = 1_000
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         func counters() throws -> [String: Int64] { try Self.counters(store, ["applied", "duplicates"]) }
         try click("e1", 10_000)  // applied
         try click("e1", 10_400)  // the same batch: skipped
@@ -232,7 +266,7 @@ import Testing
 
         var settings = Self.settings(batchSize: 2)
         settings.historyLength = 4
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         _ = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
         let (history, kept) = try store.read { try ($0.history(of: "u1"), $0.purchases(of: "u1")) }
         // The newest four, oldest first, across batches of two; the returned frame is not kept.

@@ -80,7 +80,7 @@ import Testing
         let (directory, log) = try Self.log()
         let half = Self.records.count / 2
         try Self.write(Array(Self.records[..<half]), to: log)
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         _ = try OnlineLearner(store: store, log: log, settings: OnlineLearnerTests.settings(batchSize: 3)).learn(untilEnd: true)
         // Restarted, with the rest of the records.
         try Self.write(Array(Self.records[half...]), to: log)
@@ -103,7 +103,7 @@ import Testing
         #expect(Set(letters.map(\.reasonCode)) == ["invalid_value", "invalid_json", "wrong_topic", "wrong_type", "invalid_utf8"])
 
         // A replay makes the same decisions and writes no dead letter.
-        let rebuilt = try StateStore(directory: OnlineLearnerTests.freshDirectory())
+        let rebuilt = try StateStore(directory: OnlineLearnerTests.freshDirectory(), model: .onlineLearner)
         _ = try OnlineLearner(store: rebuilt, log: log, settings: OnlineLearnerTests.settings()).replay()
         #expect(try rebuilt.checksum().digest == store.checksum().digest)
         #expect(try Self.deadLetters(in: log).count == poison)
@@ -113,7 +113,7 @@ import Testing
         let (directory, log) = try Self.log()
         let valid = Self.records.filter { !$0.poison }
         try Self.write(valid, to: log)
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         let settings = OnlineLearnerTests.settings(batchSize: 2)
         let first = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
         #expect(first.batches > 1 && first.rejectedBatches == 0)
@@ -146,7 +146,7 @@ import Testing
         // Neither a restart nor a replay writes them again; the replay equals the live state.
         let third = try OnlineLearner(store: store, log: log, settings: settings).learn(untilEnd: true)
         #expect(third.rejectedBatches == 3 && third.records == 0)
-        let rebuilt = try StateStore(directory: OnlineLearnerTests.freshDirectory())
+        let rebuilt = try StateStore(directory: OnlineLearnerTests.freshDirectory(), model: .onlineLearner)
         let replay = try OnlineLearner(store: rebuilt, log: log, settings: settings).replay()
         #expect(replay.rejectedBatches == 3)
         #expect(try Self.deadLetters(in: log).count == 3)
@@ -159,7 +159,7 @@ import Testing
     @Test func aCrashBeforeTheBatchIsRecordedLosesNoDeadLetter() throws {
         let (directory, log) = try Self.log()
         try Self.write(Self.records, to: log)
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         let crashing = CrashingLog(log)
         #expect(throws: CrashingLog.Crash.self) {
             try OnlineLearner(store: store, log: crashing, settings: OnlineLearnerTests.settings()).learn(untilEnd: true)

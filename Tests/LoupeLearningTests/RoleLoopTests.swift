@@ -87,7 +87,7 @@ import Testing
         }
         try producer.close()
 
-        let store = try StateStore(directory: directory + "/live")
+        let store = try StateStore(directory: directory + "/live", model: .onlineLearner)
         let live = try RoleLoop(store: store, log: log, role: try CountingRole(store: store))
         let summary = try live.learn(untilEnd: true)
         #expect(summary.records == 12)
@@ -115,7 +115,7 @@ import Testing
         #expect(try RoleLoop(store: store, log: log, role: try CountingRole(store: store)).learn(untilEnd: true).records == 0)
 
         // A replay into a fresh store makes the same state and writes no dead letter.
-        let rebuilt = try StateStore(directory: directory + "/rebuilt")
+        let rebuilt = try StateStore(directory: directory + "/rebuilt", model: .onlineLearner)
         let replayed = try RoleLoop(store: rebuilt, log: log, role: try CountingRole(store: rebuilt)).replay()
         #expect(replayed.batches == summary.batches)
         #expect(try rebuilt.checksum().digest == store.checksum().digest)

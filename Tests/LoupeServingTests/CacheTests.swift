@@ -1,3 +1,4 @@
+import LoupeEvents
 import LoupeStore
 import Testing
 
@@ -7,11 +8,14 @@ import Testing
     func list(_ user: String, items: Int = 10) -> RecommendationList {
         RecommendationList(
             userId: user, items: (0..<items).map { RecommendedItem(itemId: "item-\($0)", score: 1, reason: .popular) },
-            modelVersion: "m", positions: [], userVersion: 1, coldStart: false, cached: false)
+            variant: "control", model: Self.model, snapshot: 7, positions: [], userVersion: 1, coldStart: false, cached: false)
     }
 
-    func key(_ user: String, version: UInt64 = 1, model: String = "m") -> PredictionKey {
-        PredictionKey(RecommendationRequest(userId: user, k: 10), userVersion: version, modelVersion: model)
+    static let model = try! ModelKey(parsing: "m@1")
+
+    func key(_ user: String, version: UInt64 = 1, model: String = "m@1", snapshot: Int = 7) -> PredictionKey {
+        PredictionKey(
+            RecommendationRequest(userId: user, k: 10), userVersion: version, model: try! ModelKey(parsing: model), snapshot: snapshot)
     }
 
     @Test func entriesExpireAfterTheTTL() {
@@ -29,15 +33,17 @@ import Testing
         let cache = PredictionCache(ttl: 60, maximumBytes: 1 << 20, now: { 0 })
         cache.store(list("u"), under: key("u"))
         #expect(cache.lookup(key("u", version: 2)) == nil)
-        #expect(cache.lookup(key("u", model: "m2")) == nil)
+        #expect(cache.lookup(key("u", model: "m2@1")) == nil)
+        #expect(cache.lookup(key("u", model: "m@2")) == nil)
+        #expect(cache.lookup(key("u", snapshot: 8)) == nil)
         let excluding = PredictionKey(
-            RecommendationRequest(userId: "u", k: 10, exclude: ["b", "a", "b"]), userVersion: 1, modelVersion: "m")
+            RecommendationRequest(userId: "u", k: 10, exclude: ["b", "a", "b"]), userVersion: 1, model: Self.model, snapshot: 7)
         #expect(cache.lookup(excluding) == nil)
         cache.store(list("u"), under: excluding)
         let reordered = PredictionKey(
-            RecommendationRequest(userId: "u", k: 10, exclude: ["a", "b"]), userVersion: 1, modelVersion: "m")
+            RecommendationRequest(userId: "u", k: 10, exclude: ["a", "b"]), userVersion: 1, model: Self.model, snapshot: 7)
         #expect(cache.lookup(reordered) != nil)
-        let withContext = PredictionKey(RecommendationRequest(userId: "u", k: 10, hour: 3), userVersion: 1, modelVersion: "m")
+        let withContext = PredictionKey(RecommendationRequest(userId: "u", k: 10, hour: 3), userVersion: 1, model: Self.model, snapshot: 7)
         #expect(cache.lookup(withContext) == nil)
     }
 

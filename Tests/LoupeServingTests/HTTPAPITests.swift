@@ -22,7 +22,9 @@ struct HTTPAPITests {
             let body = try json(response)
             #expect(body["user_id"] as? String == "u-1")
             #expect(body["variant"] as? String == "control")
-            #expect(body["model_version"] as? String == "fake-1")
+            #expect(body["model_id"] as? String == "fake")
+            #expect(body["model_version"] as? String == "1")
+            #expect(body["snapshot"] as? Int == 41)
             #expect(body["cold_start"] as? Bool == false)
             #expect(body["cached"] as? Bool == false)
             #expect((body["positions"] as? [String: [Int]])?["interactions"] == [5, 0, 7])
@@ -227,6 +229,7 @@ let requestIdHeader = HTTPFields.Element.Name("X-Request-Id")!
 /// A recommender with a fixed catalog `frame-0` … `frame-9`, recording the last request.
 final class FakeRecommendationService: RecommendationService, @unchecked Sendable {
     static let catalog = (0..<10).map { "frame-\($0)" }
+    static let model = try! ModelKey(parsing: "fake@1")
     private let lock = NSLock()
     private var recorded: RecommendationRequest?
     private var readiness: (ready: Bool, reason: String?) = (true, nil)
@@ -259,8 +262,8 @@ final class FakeRecommendationService: RecommendationService, @unchecked Sendabl
             RecommendedItem(itemId: $1, score: 1 - Float($0) / 10, reason: .personalized)
         }
         return RecommendationList(
-            userId: request.userId, items: items, modelVersion: "fake-1", positions: positions, userVersion: 3, coldStart: false,
-            cached: false)
+            userId: request.userId, items: items, variant: "control", model: Self.model, snapshot: 41, positions: positions,
+            userVersion: 3, coldStart: false, cached: false)
     }
 
     func similar(to itemId: String, k: Int) throws -> SimilarItems {
@@ -269,7 +272,7 @@ final class FakeRecommendationService: RecommendationService, @unchecked Sendabl
         let items = Self.catalog.filter { $0 != itemId }.prefix(k).map {
             RecommendedItem(itemId: $0, score: 0.5, reason: .similarToRecent)
         }
-        return SimilarItems(itemId: itemId, items: items, modelVersion: "fake-1", positions: positions)
+        return SimilarItems(itemId: itemId, items: items, model: Self.model, snapshot: 41, positions: positions)
     }
 
     func variant(of userId: String) -> String { "control" }
@@ -278,9 +281,11 @@ final class FakeRecommendationService: RecommendationService, @unchecked Sendabl
         lock.lock()
         defer { lock.unlock() }
         return ServingStatus(
-            ready: readiness.ready, reason: readiness.reason, modelVersion: readiness.ready ? "fake-1" : nil,
-            snapshotAgeSeconds: 0.5,
-            positions: positions, itemCount: Self.catalog.count, cacheHits: 3, cacheMisses: 1, cacheEntries: 1, cacheBytes: 512)
+            models: [
+                ModelStatus(
+                    model: Self.model, ready: readiness.ready, reason: readiness.reason, snapshot: readiness.ready ? 41 : nil,
+                    snapshotAgeSeconds: 0.5, positions: positions, itemCount: Self.catalog.count)
+            ], cacheHits: 3, cacheMisses: 1, cacheEntries: 1, cacheBytes: 512)
     }
 }
 

@@ -32,7 +32,9 @@ struct HTTPOperationsTests {
             #expect(notReady.status == .serviceUnavailable)
             let body = try json(notReady)
             #expect(body["ready"] as? Bool == false)
-            #expect(body["reasons"] as? [String] == ["no model in the store yet"])
+            #expect(body["reasons"] as? [String] == ["fake@1: no model in the store yet"])
+            let models = try #require(body["models"] as? [[String: Any]])
+            #expect(models.map { $0["model_id"] as? String } == ["fake"] && models.map { $0["ready"] as? Bool } == [false])
             #expect((body["checks"] as? [String: String])?["log"] == "ok")
         }
     }
@@ -131,7 +133,8 @@ struct HTTPOperationsTests {
             #expect(impression.userId == "u-7")
             #expect(impression.items.map(\.itemId) == ["frame-0", "frame-1", "frame-2"])
             #expect(impression.items.map(\.position) == [0, 1, 2])
-            #expect(impression.modelVersion == "fake-1")
+            #expect(impression.modelId == "fake")
+            #expect(impression.modelVersion == "1")
             #expect(impression.variant == "control")
         }
     }

@@ -1,3 +1,4 @@
+import LoupeEvents
 import Foundation
 import LoupeConfig
 import LoupeStore
@@ -25,9 +26,10 @@ enum ServingStores {
 
     /// A store of dimension `dimension` with `items` and users (id → row, record).
     static func store(
-        dimension: Int, items: [Item], users: [(String, [Float]?, UserRecord?)] = [], position: Int64 = 1
+        dimension: Int, items: [Item], users: [(String, [Float]?, UserRecord?)] = [], position: Int64 = 1,
+        directory: String = directory(), model: ModelKey = .onlineLearner
     ) throws -> StateStore {
-        let store = try StateStore(directory: directory())
+        let store = try StateStore(directory: directory, model: model)
         try store.write { transaction in
             try transaction.setDimension(dimension)
             for item in items {
@@ -95,7 +97,7 @@ final class ManualClock: Sendable {
         #expect(list.items.map(\.score) == [8, 4, 3.5])
         #expect(!list.coldStart && !list.cached && list.userVersion == 3)
         #expect(list.positions == [StorePosition(topic: "interactions", partition: 0, offset: 1)])
-        #expect(list.modelVersion.hasPrefix("online-bpr-d4@"))
+        #expect(list.model == .onlineLearner && list.variant == "control")
     }
 
     /// A personal score is the item's bias plus the inner product, as the learner's model scores.
@@ -256,7 +258,7 @@ final class ManualClock: Sendable {
     }
 
     @Test func notReadyUntilTheStoreHasAModel() throws {
-        let store = try StateStore(directory: ServingStores.directory())
+        let store = try StateStore(directory: ServingStores.directory(), model: .onlineLearner)
         let recommender = try Recommender(store: store, settings: ServingStores.settings())
         #expect(!recommender.status.ready)
         #expect(throws: ServingError.self) { try recommender.recommend(RecommendationRequest(userId: "u", k: 1)) }
@@ -284,12 +286,12 @@ final class ManualClock: Sendable {
         // Still the old snapshot: the old row, version and positions.
         let during = try recommender.recommend(RecommendationRequest(userId: "u", k: 2))
         #expect(during.items == before.items && during.userVersion == 1 && during.positions == before.positions)
-        #expect(during.modelVersion == before.modelVersion)
+        #expect(during.snapshot == before.snapshot)
         #expect(try recommender.refresh())
         let after = try recommender.recommend(RecommendationRequest(userId: "u", k: 2))
         #expect(after.items.map(\.itemId) == ["i3", "i7"] && after.userVersion == 2)
         #expect(after.positions == [StorePosition(topic: "interactions", partition: 0, offset: 7)])
-        #expect(after.modelVersion != before.modelVersion)
+        #expect(after.snapshot > before.snapshot && after.model == before.model)
         #expect(recommender.status.positions == after.positions)
     }
 

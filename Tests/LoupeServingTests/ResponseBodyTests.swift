@@ -18,7 +18,7 @@ import Testing
         let scores: [Float] = [0, -0.0, 1, -1, 0.1, 1e-7, 123_456_792, 3.4e38, -.leastNormalMagnitude, .leastNonzeroMagnitude, 0.333_333_34, 16_777_216]
         var bodies: [RecommendationsBody] = [
             RecommendationsBody(
-                requestId: "r", userId: "u", variant: "control", modelVersion: "m", positions: [:], userVersion: 0,
+                requestId: "r", userId: "u", variant: "control", modelId: "m", modelVersion: "1", snapshot: 0, positions: [:], userVersion: 0,
                 coldStart: true, cached: false, items: [])
         ]
         for (index, text) in Self.awkward.enumerated() {
@@ -27,7 +27,7 @@ import Testing
             }
             bodies.append(
                 RecommendationsBody(
-                    requestId: text, userId: text, variant: text, modelVersion: text,
+                    requestId: text, userId: text, variant: text, modelId: text, modelVersion: text, snapshot: index * 1_000_003,
                     positions: ["interactions": [5, 0, 7], "catalog": [10], "face-analysis": [], "feedback": [Int64.max], text: [1]],
                     userVersion: index.isMultiple(of: 2) ? UInt64.max : UInt64(index), coldStart: index.isMultiple(of: 3),
                     cached: index.isMultiple(of: 2), items: items))
@@ -43,7 +43,7 @@ import Testing
     @Test func nonFiniteScoresAreRefusedLikeTheEncoderDoes() {
         for score in [Float.nan, .infinity, -.infinity] {
             let body = RecommendationsBody(
-                requestId: "r", userId: "u", variant: "v", modelVersion: "m", positions: [:], userVersion: 1, coldStart: false,
+                requestId: "r", userId: "u", variant: "v", modelId: "m", modelVersion: "1", snapshot: 9, positions: [:], userVersion: 1, coldStart: false,
                 cached: false, items: [RecommendationsBody.Item(itemId: "i", score: score, reason: "popular", position: 0)])
             #expect(throws: JSONBodyWriter.InvalidValue.self) { try body.jsonBytes() }
             #expect(throws: EncodingError.self) { try Self.encoded(body) }

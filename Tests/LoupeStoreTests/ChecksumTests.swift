@@ -1,3 +1,4 @@
+import LoupeEvents
 import LoupeStore
 import Testing
 
@@ -51,7 +52,7 @@ import Testing
     /// With every table empty the input is empty, so the checksum is SHA-256 of nothing; an
     /// empty additional table adds nothing either.
     @Test func emptyTablesContributeNothing() throws {
-        let store = try StateStore(directory: Scratch.directory())
+        let store = try StateStore(directory: Scratch.directory(), model: .onlineLearner)
         #expect(try store.checksum().digest == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         _ = try store.table(named: "unused")
         #expect(try store.checksum().digest == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -59,7 +60,7 @@ import Testing
 
     /// The documented input, built by hand for a store with one entry.
     @Test func theDigestFollowsTheDocumentedDefinition() throws {
-        let store = try StateStore(directory: Scratch.directory())
+        let store = try StateStore(directory: Scratch.directory(), model: .onlineLearner)
         let table = try store.table(named: "t")
         try store.write { try $0.put(table, [0xAA, 0xBB], [0xCC]) }
         var expected = SHA256()
@@ -104,8 +105,8 @@ import Testing
     }
 
     @Test func aKeyMovingBetweenKeyAndValueChangesTheChecksum() throws {
-        let first = try StateStore(directory: Scratch.directory())
-        let second = try StateStore(directory: Scratch.directory())
+        let first = try StateStore(directory: Scratch.directory(), model: .onlineLearner)
+        let second = try StateStore(directory: Scratch.directory(), model: .onlineLearner)
         let firstTable = try first.table(named: "t")
         let secondTable = try second.table(named: "t")
         try first.write { try $0.put(firstTable, [1, 2], [3]) }

@@ -1,3 +1,4 @@
+import LoupeEvents
 import Foundation
 import Glibc
 import LoupeLMDB
@@ -20,7 +21,7 @@ import Testing
         umask(0o022)
         let root = Self.scratch()
         let data = root + "/deep/data"
-        let store = try StateStore(directory: data)
+        let store = try StateStore(directory: data, model: .onlineLearner)
         try store.write { try $0.setDimension(4) }
         for directory in [root, root + "/deep", data, data + "/state"] {
             #expect(Self.mode(directory) == 0o700, "\(directory): \(String(Self.mode(directory), radix: 8))")
@@ -39,7 +40,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         chmod(data, 0o755)
         do {
-            let store = try StateStore(directory: data)
+            let store = try StateStore(directory: data, model: .onlineLearner)
             try store.write { try $0.setDimension(4) }
         }
         chmod(data + "/state", 0o755)

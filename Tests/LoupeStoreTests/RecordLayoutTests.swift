@@ -1,3 +1,4 @@
+import LoupeEvents
 import Foundation
 import LoupeStore
 import Testing
@@ -137,7 +138,7 @@ import Testing
             HistoryEntry(itemId: "lunettes-é", kind: .return, weight: -1, time: -3),
         ])
         let directory = NSTemporaryDirectory() + "loupe-history-\(UUID().uuidString)"
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         try store.write { try $0.putHistory("u1", history) }
         #expect(try store.read { try $0.history(of: "u1") } == history)
         #expect(try store.read { try $0.history(of: "nobody") }.entries.isEmpty)
@@ -202,7 +203,7 @@ import Testing
 
     @Test func purchasesAreListedPerUserWithoutTheirNeighbours() throws {
         let directory = NSTemporaryDirectory() + "loupe-purchases-\(UUID().uuidString)"
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         try store.write { transaction in
             try transaction.putPurchase(user: "u1", item: "b", time: 2)
             try transaction.putPurchase(user: "u1", item: "a", time: 1)

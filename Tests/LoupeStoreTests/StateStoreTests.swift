@@ -1,3 +1,4 @@
+import LoupeEvents
 import Foundation
 import LoupeLMDB
 import LoupeStore
@@ -52,7 +53,7 @@ import Testing
 
     @Test func dimensionIsEnforced() throws {
         let directory = Scratch.directory()
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(directory: directory, model: .onlineLearner)
         #expect(throws: StoreError.dimensionNotSet(table: "user_embeddings", key: "u1")) {
             try store.write { try $0.putUserEmbedding("u1", [1, 2]) }
         }
@@ -179,11 +180,11 @@ import Testing
     @Test func readOnlyOpenOfAMissingStoreFailsAndCreatesNothing() throws {
         let directory = Scratch.directory()
         #expect(throws: StoreError.storeNotFound(path: directory + "/state")) {
-            try StateStore(directory: directory, readOnly: true)
+            try StateStore(directory: directory, model: .onlineLearner, readOnly: true)
         }
         #expect(!FileManager.default.fileExists(atPath: directory))
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
-        #expect(throws: StoreError.self) { try StateStore(directory: directory, readOnly: true) }
+        #expect(throws: StoreError.self) { try StateStore(directory: directory, model: .onlineLearner, readOnly: true) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/state").isEmpty)
         #expect("\(StoreError.storeNotFound(path: directory + "/state"))" == "no state store at \(directory)/state")
     }
@@ -191,7 +192,7 @@ import Testing
     @Test func readOnlyStoreReadsButDoesNotWrite() throws {
         let (store, directory) = try Scratch.store(dimension: 2)
         try store.write { try $0.putItemEmbedding("i", [1, 2]) }
-        let reader = try StateStore(directory: directory, readOnly: true)
+        let reader = try StateStore(directory: directory, model: .onlineLearner, readOnly: true)
         #expect(reader.isReadOnly)
         #expect(try reader.read { try $0.itemEmbedding("i") } == [1, 2])
         #expect(throws: StoreError.readOnly(path: directory + "/state")) { try reader.write { try $0.setDimension(2) } }
@@ -201,7 +202,7 @@ import Testing
     @Test func aSecondOpenerSeesCommittedWrites() throws {
         let (first, directory) = try Scratch.store(dimension: 2)
         try first.write { try $0.putUserEmbedding("u", [1, 1]) }
-        let second = try StateStore(directory: directory)
+        let second = try StateStore(directory: directory, model: .onlineLearner)
         #expect(try second.read { try $0.userEmbedding("u") } == [1, 1])
         try second.write { try $0.putUserEmbedding("u", [2, 2]) }
         #expect(try first.read { try $0.userEmbedding("u") } == [2, 2])
@@ -401,7 +402,7 @@ import Testing
             #expect(try cursor.last().map { Array($0.key) } == [3])
             #expect(try cursor.previous().map { Array($0.key) } == [1])
         }
-        let reader = try StateStore(directory: directory, readOnly: true)
+        let reader = try StateStore(directory: directory, model: .onlineLearner, readOnly: true)
         #expect(try reader.read { try $0.get(try reader.table(named: "negatives"), [3]) } == [3, 3])
         for name in ["", "Upper", "has space", String(repeating: "a", count: 65), "users", "seen_events_by_time"] {
             #expect(throws: StoreError.self) { try store.table(named: name) }

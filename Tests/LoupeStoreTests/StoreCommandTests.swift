@@ -1,4 +1,5 @@
 import Foundation
+import LoupeEvents
 import LoupeStore
 import Testing
 
@@ -60,6 +61,32 @@ import Testing
         #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix("interactions") && $0.contains("42") })
         #expect(result.stdout.contains("log unreachable"))
         #expect(!FileManager.default.fileExists(atPath: directory + "/log"))
+    }
+
+    @Test func modelsAreListedAndEachIsInspectedOnItsOwn() throws {
+        let (store, directory) = try Scratch.store(dimension: 4)
+        let second = try store.opening(ModelNamespaceTests.narrow)
+        try second.write { transaction throws in
+            try transaction.setDimension(2)
+            try transaction.setModelMetadata(ModelMetadataKey.algorithm, "online-bpr")
+            try transaction.putItemEmbedding("i", [1, 2])
+            try transaction.putUser("u", UserRecord(version: 1))
+        }
+        let models = try Self.loupe(["store", "models", "--data", directory])
+        #expect(models.status == 0, "\(models.stderr)")
+        let lines = models.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(lines.count == 3)
+        #expect(lines.dropFirst().first == ["online-bpr@1", "-", "4", "0", "0", "0"])
+        #expect(lines.last == ["online-bpr@2", "online-bpr", "2", "1", "0", "0"])
+
+        let checksum = try Self.loupe(["store", "checksum", "--data", directory, "--model", "online-bpr@2"])
+        #expect(checksum.stdout == (try second.checksum().digest) + "\n", "\(checksum.stderr)")
+        let stats = try Self.loupe(["store", "stats", "--data", directory, "--model", "online-bpr@2"])
+        #expect(stats.stdout.contains("model        online-bpr@2") && stats.stdout.contains("dimension    2"), "\(stats.stderr)")
+        let missing = try Self.loupe(["store", "stats", "--data", directory, "--model", "hybrid@1"])
+        #expect(missing.status != 0 && missing.stderr.contains("holds no model hybrid@1 (it holds: online-bpr@1, online-bpr@2)"), "\(missing.stderr)")
+        let invalid = try Self.loupe(["store", "stats", "--data", directory, "--model", "hybrid"])
+        #expect(invalid.status != 0 && invalid.stderr.contains("write it as id@version"), "\(invalid.stderr)")
     }
 
     @Test func aMissingStoreIsAClearError() throws {

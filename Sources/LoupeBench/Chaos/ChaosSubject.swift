@@ -81,7 +81,7 @@ final class ChaosSubject {
     /// LMDB environment of it between reads; nil while no learner has created it (its file and
     /// all of its tables: a learner killed early may leave a file without them).
     private func readStore<T>(_ body: (StateStore) throws -> T) throws -> T? {
-        guard let store = try? StateStore(directory: data, readOnly: true) else { return nil }
+        guard let store = try? StateStore(directory: data, model: .onlineLearner, readOnly: true) else { return nil }
         return try body(store)
     }
 

@@ -18,17 +18,23 @@ public struct Impression: Sendable, Equatable {
     public var requestId: String
     public var userId: String
     public var items: [Item]
+    /// The model that served the list (absent in impressions written before models had ids).
+    public var modelId: String?
     public var modelVersion: String
     public var variant: String
 
     public static let maximumItems = 1000
 
-    public init(eventId: String, timestamp: Int64, requestId: String, userId: String, items: [Item], modelVersion: String, variant: String) {
+    public init(
+        eventId: String, timestamp: Int64, requestId: String, userId: String, items: [Item], modelId: String? = nil,
+        modelVersion: String, variant: String
+    ) {
         self.eventId = eventId
         self.timestamp = timestamp
         self.requestId = requestId
         self.userId = userId
         self.items = items
+        self.modelId = modelId
         self.modelVersion = modelVersion
         self.variant = variant
     }
@@ -52,6 +58,7 @@ public struct Impression: Sendable, Equatable {
             try itemReader.finish()
         }
         self.items = items
+        modelId = try reader.optionalIdentifier("model_id", maxLength: 128)
         modelVersion = try reader.identifier("model_version", maxLength: 128)
         variant = try reader.identifier("variant", maxLength: 64)
     }
@@ -69,6 +76,7 @@ public struct Impression: Sendable, Equatable {
             writer.endObject()
         }
         writer.endArray()
+        if let modelId { writer.key("model_id"); writer.string(modelId) }
         writer.key("model_version"); writer.string(modelVersion)
         writer.key("variant"); writer.string(variant)
     }

@@ -51,7 +51,7 @@ public struct BatchInference: Sendable {
     }
 
     /// One list as a JSON line:
-    /// `{"user_id":…,"items":[{"item_id":…,"score":…,"reason":…}],"model_version":…}` and a newline.
+    /// `{"user_id":…,"items":[{"item_id":…,"score":…,"reason":…}],"model_id":…,"model_version":…}` and a newline.
     /// Scores are the shortest decimal that reads back as the same Float32.
     public static func line(_ list: RecommendationList) -> [UInt8] {
         var writer = JSONWriter(capacity: 64 + 80 * list.items.count)
@@ -71,8 +71,10 @@ public struct BatchInference: Sendable {
             writer.endObject()
         }
         writer.endArray()
+        writer.key("model_id")
+        writer.string(list.model.id)
         writer.key("model_version")
-        writer.string(list.modelVersion)
+        writer.string(list.model.version)
         writer.endObject()
         var bytes = writer.bytes
         bytes.append(UInt8(ascii: "\n"))

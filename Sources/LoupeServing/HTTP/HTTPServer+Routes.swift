@@ -17,12 +17,12 @@ extension HTTPServer {
         let query = try RecommendationQuery.recommendation(
             userId: context.parameters.get("id"), query: request.uri.query, settings: settings)
         let list = try await Self.serving { try await service.recommendations(for: query) }
-        let variant = service.variant(of: list.userId)
+        let variant = list.variant ?? service.variant(of: list.userId)
         // Encoded first: a list that cannot be served (say, a non-finite score) is no impression.
         let response = try JSONResponse.make(
             RecommendationsBody(
-                requestId: context.requestId, userId: list.userId, variant: variant, modelVersion: list.modelVersion,
-                positions: RecommendationsBody.positions(list.positions), userVersion: list.userVersion, coldStart: list.coldStart,
+                requestId: context.requestId, userId: list.userId, variant: variant, modelId: list.model.id,
+                modelVersion: list.model.version, snapshot: list.snapshot, positions: RecommendationsBody.positions(list.positions), userVersion: list.userVersion, coldStart: list.coldStart,
                 cached: list.cached,
                 items: RecommendationsBody.items(list.items)))
         impressions.submit(
@@ -33,7 +33,7 @@ extension HTTPServer {
                     // The shortest decimal of the Float, so the impression shows the score the response did.
                     Impression.Item(itemId: $1.itemId, score: Double($1.score.description) ?? Double($1.score), position: $0)
                 },
-                modelVersion: list.modelVersion, variant: variant))
+                modelId: list.model.id, modelVersion: list.model.version, variant: variant))
         return response
     }
 
@@ -44,7 +44,8 @@ extension HTTPServer {
         let similar = try Self.serving { try service.similar(to: itemId, k: k) }
         return try JSONResponse.make(
             SimilarBody(
-                requestId: context.requestId, itemId: similar.itemId, modelVersion: similar.modelVersion,
+                requestId: context.requestId, itemId: similar.itemId, modelId: similar.model.id,
+                modelVersion: similar.model.version, snapshot: similar.snapshot,
                 positions: RecommendationsBody.positions(similar.positions), items: RecommendationsBody.items(similar.items)))
     }
 
@@ -105,9 +106,7 @@ extension HTTPServer {
             reasons.append(problem.message)
         }
         let body = ReadinessBody(
-            ready: reasons.isEmpty, checks: checks, reasons: reasons, modelVersion: status.modelVersion,
-            itemCount: status.itemCount,
-            snapshotAgeSeconds: status.snapshotAgeSeconds.isFinite ? status.snapshotAgeSeconds : nil)
+            ready: reasons.isEmpty, checks: checks, reasons: reasons, models: status.models.map(ReadinessBody.Model.init))
         return try JSONResponse.make(body, status: reasons.isEmpty ? .ok : .serviceUnavailable)
     }
 

@@ -19,7 +19,10 @@ struct RecommendationsBody: Encodable {
     var requestId: String
     var userId: String
     var variant: String
+    var modelId: String
     var modelVersion: String
+    /// The store commit the list was computed from.
+    var snapshot: Int
     var positions: [String: [Int64]]
     /// How many updates of the user the state includes (0: unknown user).
     var userVersion: UInt64
@@ -31,7 +34,9 @@ struct RecommendationsBody: Encodable {
         case requestId = "request_id"
         case userId = "user_id"
         case variant
+        case modelId = "model_id"
         case modelVersion = "model_version"
+        case snapshot
         case positions
         case userVersion = "user_version"
         case coldStart = "cold_start"
@@ -66,12 +71,16 @@ extension RecommendationsBody: DirectJSONBody {
         writer.bool(coldStart)
         writer.raw(",\"items\":")
         try Item.write(items, to: &writer)
+        writer.raw(",\"model_id\":")
+        writer.string(modelId)
         writer.raw(",\"model_version\":")
         writer.string(modelVersion)
         writer.raw(",\"positions\":")
         Self.write(positions, to: &writer)
         writer.raw(",\"request_id\":")
         writer.string(requestId)
+        writer.raw(",\"snapshot\":")
+        writer.integer(snapshot)
         writer.raw(",\"user_id\":")
         writer.string(userId)
         writer.raw(",\"user_version\":")
@@ -118,15 +127,18 @@ extension RecommendationsBody.Item {
 struct SimilarBody: Encodable {
     var requestId: String
     var itemId: String
+    var modelId: String
     var modelVersion: String
+    var snapshot: Int
     var positions: [String: [Int64]]
     var items: [RecommendationsBody.Item]
 
     enum CodingKeys: String, CodingKey {
         case requestId = "request_id"
         case itemId = "item_id"
+        case modelId = "model_id"
         case modelVersion = "model_version"
-        case positions, items
+        case snapshot, positions, items
     }
 }
 
@@ -160,20 +172,41 @@ struct EventsBody: Encodable {
 }
 
 struct ReadinessBody: Encodable {
+    /// One served model.
+    struct Model: Encodable {
+        var modelId: String
+        var modelVersion: String
+        var ready: Bool
+        var reason: String?
+        var snapshot: Int?
+        var itemCount: Int
+        /// nil when the model has no snapshot.
+        var snapshotAgeSeconds: Double?
+
+        init(_ status: ModelStatus) {
+            modelId = status.model.id
+            modelVersion = status.model.version
+            ready = status.ready
+            reason = status.reason
+            snapshot = status.snapshot
+            itemCount = status.itemCount
+            snapshotAgeSeconds = status.ready && status.snapshotAgeSeconds.isFinite ? status.snapshotAgeSeconds : nil
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case modelId = "model_id"
+            case modelVersion = "model_version"
+            case ready, reason, snapshot
+            case itemCount = "item_count"
+            case snapshotAgeSeconds = "snapshot_age_seconds"
+        }
+    }
+
     var ready: Bool
     var checks: [String: String]
     var reasons: [String]
-    var modelVersion: String?
-    var itemCount: Int
-    /// nil when the recommender has no snapshot (or reports no finite age).
-    var snapshotAgeSeconds: Double?
-
-    enum CodingKeys: String, CodingKey {
-        case ready, checks, reasons
-        case modelVersion = "model_version"
-        case itemCount = "item_count"
-        case snapshotAgeSeconds = "snapshot_age_seconds"
-    }
+    /// Every model a variant serves.
+    var models: [Model]
 }
 
 struct HealthBody: Encodable {

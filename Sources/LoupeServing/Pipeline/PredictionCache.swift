@@ -1,3 +1,4 @@
+import LoupeEvents
 import LoupeStore
 import Synchronization
 
@@ -7,7 +8,9 @@ import Synchronization
 struct PredictionKey: Hashable, Sendable {
     var userId: String
     var userVersion: UInt64
-    var modelVersion: String
+    var model: ModelKey
+    /// The snapshot's store commit.
+    var snapshot: Int
     var k: Int
     var device: String?
     var hour: Int?
@@ -16,10 +19,11 @@ struct PredictionKey: Hashable, Sendable {
     /// The exclusions sorted and without repeats: their order does not change the answer.
     var exclude: [String]
 
-    init(_ request: RecommendationRequest, userVersion: UInt64, modelVersion: String) {
+    init(_ request: RecommendationRequest, userVersion: UInt64, model: ModelKey, snapshot: Int) {
         userId = request.userId
         self.userVersion = userVersion
-        self.modelVersion = modelVersion
+        self.model = model
+        self.snapshot = snapshot
         k = request.k
         device = request.device
         hour = request.hour
@@ -100,9 +104,9 @@ final class PredictionCache: Sendable {
         let arrayHeader = 32
         var bytes = MemoryLayout<Entry>.stride + MemoryLayout<PredictionKey>.stride + MemoryLayout<Int>.stride  // dictionary slot
         bytes += 2 * MemoryLayout<Int>.stride  // recency links
-        bytes += string(key.userId) + string(key.modelVersion) + string(key.device ?? "")
+        bytes += string(key.userId) + string(key.model.id) + string(key.model.version) + string(key.device ?? "")
         bytes += arrayHeader + key.exclude.count * MemoryLayout<String>.stride + key.exclude.reduce(0) { $0 + string($1) }
-        bytes += string(list.userId) + string(list.modelVersion)
+        bytes += string(list.userId) + string(list.variant ?? "")
         bytes +=
             arrayHeader + list.items.count * MemoryLayout<RecommendedItem>.stride
             + list.items.reduce(0) { $0 + string($1.itemId) }

@@ -8,7 +8,8 @@ extension Recommender {
     /// scan each (their rows and history rows against every item, `ItemScoring`'s matrix
     /// products, which OpenBLAS spreads over the cores); the rest of each user's pipeline runs on
     /// all cores.
-    /// Lists are the same as `recommend` gives; the cache is neither read nor filled.
+    /// Lists are those `recommend` gives a user whose variant serves `inference.model`, the
+    /// model batch inference serves (with no variant); the cache is neither read nor filled.
     public func recommend(batch requests: [RecommendationRequest]) throws -> [RecommendationList] {
         for request in requests { try validate(request) }
         let snapshot = try acquire()
@@ -68,8 +69,8 @@ extension Recommender {
             for (index, ranked) in results.enumerated() {
                 lists.append(
                     RecommendationList(
-                        userId: chunk[index].userId, items: ranked.items, modelVersion: snapshot.modelVersion,
-                        positions: snapshot.positions, userVersion: users[index].record?.version ?? 0,
+                        userId: chunk[index].userId, items: ranked.items, variant: nil, model: snapshot.model,
+                        snapshot: snapshot.transactionId, positions: snapshot.positions, userVersion: users[index].record?.version ?? 0,
                         coldStart: ranked.coldStart,
                         cached: false))
             }

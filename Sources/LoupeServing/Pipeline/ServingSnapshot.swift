@@ -1,3 +1,4 @@
+import LoupeEvents
 import LoupeStore
 
 /// One state of the store as the recommender serves it: a held read transaction (for the few
@@ -7,9 +8,10 @@ import LoupeStore
 /// reference goes (the recommender has moved to a newer snapshot by then).
 final class ServingSnapshot: Sendable {
     let held: HeldSnapshot
+    /// The store's commit it reads: with the model, it changes whenever the item side can have.
     let transactionId: Int
-    /// `online-bpr-d<dimension>@<transaction id>`: changes whenever the item side can have changed.
-    let modelVersion: String
+    /// The model it serves.
+    let model: ModelKey
     let positions: [StorePosition]
     /// When it was opened, in the recommender's clock (seconds).
     let openedAt: Double
@@ -19,25 +21,31 @@ final class ServingSnapshot: Sendable {
     /// Candidates (and heap entries) a request may hold.
     let capacity: Int
 
-    /// Loads the item side; nil when the store has no model yet (no dimension).
+    /// Loads the item side of the snapshot's model; nil when the model has no rows yet (no
+    /// dimension).
+    ///
+    /// What makes a model servable is what it stores, not its algorithm: its embedding-model
+    /// tables (`item_embeddings`, `item_biases`, `item_popularity`, `user_embeddings`, and the
+    /// learner's face-shape groups when present). Any role that writes them under its model key
+    /// can be served by a variant.
     static func load(_ held: HeldSnapshot, groups: RawTable?, capacity: Int, openedAt: Double) throws -> ServingSnapshot? {
         try held.withSnapshot { snapshot -> ServingSnapshot? in
-            guard let dimension = try snapshot.dimension else { return nil }
+            guard try snapshot.dimension != nil else { return nil }
             let catalog = try ItemCatalog(snapshot)
             let faces = try FaceShapeGroups(snapshot, table: groups, catalog: catalog)
             return ServingSnapshot(
-                held: held, modelVersion: "online-bpr-d\(dimension)@\(held.transactionId)", positions: try snapshot.positions(),
+                held: held, model: snapshot.model, positions: try snapshot.positions(),
                 openedAt: openedAt, catalog: catalog, faces: faces, capacity: capacity)
         }
     }
 
     private init(
-        held: HeldSnapshot, modelVersion: String, positions: [StorePosition], openedAt: Double, catalog: ItemCatalog,
+        held: HeldSnapshot, model: ModelKey, positions: [StorePosition], openedAt: Double, catalog: ItemCatalog,
         faces: FaceShapeGroups, capacity: Int
     ) {
         self.held = held
         transactionId = held.transactionId
-        self.modelVersion = modelVersion
+        self.model = model
         self.positions = positions
         self.openedAt = openedAt
         self.catalog = catalog
