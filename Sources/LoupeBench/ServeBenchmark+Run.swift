@@ -1,3 +1,4 @@
+import LoupeML
 import CBLAS
 import Foundation
 import LoupeConfig

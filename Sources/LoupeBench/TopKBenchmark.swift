@@ -1,3 +1,4 @@
+import LoupeML
 import CBLAS
 import Foundation
 import LoupeLMDB
@@ -64,9 +65,9 @@ public enum TopKBenchmark {
         func baselineScore(_ query: Int) {
             items.withUnsafeBufferPointer { items in
                 queries.withUnsafeBufferPointer { queries in
-                    cblas_sgemv(
-                        CblasRowMajor, CblasNoTrans, Int32(count), Int32(dimension), 1, items.baseAddress, Int32(dimension),
-                        queries.baseAddress! + query * dimension, 1, 0, scores.baseAddress, 1)
+                    ItemScoring.score(
+                        itemRows: items.baseAddress!, itemCount: count, dimension: dimension,
+                        query: queries.baseAddress! + query * dimension, into: scores.baseAddress!)
                 }
             }
         }

@@ -479,9 +479,9 @@ public struct OnlineRankingModel: RecommenderModel {
         _ = scores.update(fromContentsOf: biases)
         items.values.withUnsafeBufferPointer { matrix in
             userVectors.withUnsafeBufferPointer { vectors in
-                cblas_sgemv(
-                    CblasRowMajor, CblasNoTrans, Int32(itemCount), Int32(dimension), 1, matrix.baseAddress, Int32(dimension),
-                    vectors.baseAddress! + user * dimension, 1, 1, scores.baseAddress, 1)
+                ItemScoring.score(
+                    itemRows: matrix.baseAddress!, itemCount: itemCount, dimension: dimension,
+                    query: vectors.baseAddress! + user * dimension, into: scores.baseAddress!, accumulating: true)
             }
         }
     }
@@ -539,7 +539,7 @@ public struct OnlineRankingModel: RecommenderModel {
 
     @inline(__always)
     static func dot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
-        VectorArithmetic.dot(a, b, count)
+        ItemScoring.dot(a, b, count)
     }
 
     static func sigmoid(_ x: Float) -> Float {

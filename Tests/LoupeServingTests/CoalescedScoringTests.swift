@@ -1,3 +1,4 @@
+import LoupeML
 import Foundation
 import LoupeStore
 import Synchronization

@@ -1,3 +1,4 @@
+import LoupeML
 import LoupeStore
 
 /// The item side of one snapshot, loaded once when the snapshot opens: every item with an
@@ -66,8 +67,8 @@ public struct ItemCatalog: Sendable {
         var inverseNorms = [Float](repeating: 0, count: count)
         matrix.values.withUnsafeBufferPointer { values in
             for row in 0..<count {
-                var sum: Float = 0
-                for offset in row * dimension..<(row + 1) * dimension { sum += values[offset] * values[offset] }
+                let start = values.baseAddress! + row * dimension
+                let sum = ItemScoring.dot(start, start, dimension)
                 inverseNorms[row] = sum > 0 ? 1 / sum.squareRoot() : 0
             }
         }

@@ -1,3 +1,4 @@
+import LoupeML
 /// Diversification by maximal marginal relevance over item embeddings.
 ///
 /// With relevance scores s over a candidate set C, r(i) = (s(i) − min s) / (max s − min s)
@@ -82,7 +83,7 @@ enum MaximalMarginalRelevance {
             var penalty = penalties[index]
             for place in Int(compared[index])..<pickCount {
                 let other = Int(picks[place])
-                let cosine = dot(vector, gathered + other * dimension, dimension) * scale * scales[other]
+                let cosine = ItemScoring.dot(vector, gathered + other * dimension, dimension) * scale * scales[other]
                 penalty = max(penalty, min(1, max(-1, cosine)))
             }
             penalties[index] = penalty
@@ -141,26 +142,6 @@ enum MaximalMarginalRelevance {
         return (0..<pickCount).map { Int(picks[$0]) }
     }
 
-    /// The inner product of two rows of `count` values, eight lanes at a time.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var lanes = SIMD8<Float>()
-        var offset = 0
-        let a8 = UnsafeRawPointer(a)
-        let b8 = UnsafeRawPointer(b)
-        while offset + 8 <= count {
-            let x = a8.loadUnaligned(fromByteOffset: offset * 4, as: SIMD8<Float>.self)
-            let y = b8.loadUnaligned(fromByteOffset: offset * 4, as: SIMD8<Float>.self)
-            lanes += x * y
-            offset += 8
-        }
-        var sum = lanes.sum()
-        while offset < count {
-            sum += a[offset] * b[offset]
-            offset += 1
-        }
-        return sum
-    }
 }
 
 /// Working memory of `MaximalMarginalRelevance.select` for up to `capacity` candidates.

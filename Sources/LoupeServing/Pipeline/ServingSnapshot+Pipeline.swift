@@ -1,3 +1,4 @@
+import LoupeML
 import LoupeStore
 
 /// What the pipeline reads of one user inside the snapshot's transaction.

@@ -1,8 +1,9 @@
 import CBLAS
-import LoupeStore
 
-/// Inner products of query rows with every item row: the exact retrieval scan, for one query
-/// or for many at once.
+/// Loupe's one inner-product scorer: query rows against every item row with BLAS — the exact
+/// retrieval scan of serving (items transposed, one query or many at once), the model's own
+/// scoring in evaluation (items as rows), and `dot` for one pair of short rows where a BLAS call
+/// would cost more than the arithmetic.
 ///
 /// The scan reads the item matrix *transposed*, `dimension × itemCount` row-major (one row per
 /// embedding dimension, `ItemCatalog.embeddingsByDimension`), which OpenBLAS handles faster
@@ -38,27 +39,6 @@ public enum ItemScoring {
     /// add: unchanged on the matrix-vector path, else rounded up to a multiple of `queryMultiple`.
     public static func paddedQueryCount(_ count: Int) -> Int {
         count < matrixProductFromQueries ? count : (count + queryMultiple - 1) / queryMultiple * queryMultiple
-    }
-
-    /// The `dimension × count` transpose of `count` row-major rows of `dimension` values: the
-    /// layout `score` reads. Copied in square tiles, so that both sides are read and written a
-    /// cache line at a time.
-    public static func transposed(_ rows: UnsafeBufferPointer<Float>, count: Int, dimension: Int) -> [Float] {
-        precondition(rows.count >= count * dimension, "\(rows.count) values for \(count) rows of \(dimension)")
-        let tile = 16
-        return [Float](unsafeUninitializedCapacity: count * dimension) { columns, initialized in
-            HugePages.advise(UnsafeMutableRawBufferPointer(columns))
-            for rowStart in stride(from: 0, to: count, by: tile) {
-                let rowEnd = min(rowStart + tile, count)
-                for offsetStart in stride(from: 0, to: dimension, by: tile) {
-                    let offsetEnd = min(offsetStart + tile, dimension)
-                    for offset in offsetStart..<offsetEnd {
-                        for row in rowStart..<rowEnd { columns[offset * count + row] = rows[row * dimension + offset] }
-                    }
-                }
-            }
-            initialized = count * dimension
-        }
     }
 
     /// For each query `q` (`dimension` Floats at `queries + q·dimension`), writes the inner
@@ -105,6 +85,40 @@ public enum ItemScoring {
                 CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queryCount), Int32(width), d, 1, queries, d,
                 items + start, n, 0, scores + start, Int32(stride))
         }
+    }
+
+    /// For each item row `i` (`dimension` Floats at `rows + i·dimension`), `scores[i] = β·scores[i] +
+    /// ⟨row i, query⟩`: one `cblas_sgemv` over the rows as they are stored (β = 1 adds the
+    /// products to what `scores` holds, say the items' biases).
+    public static func score(
+        itemRows rows: UnsafePointer<Float>, itemCount: Int, dimension: Int, query: UnsafePointer<Float>,
+        into scores: UnsafeMutablePointer<Float>, accumulating: Bool = false
+    ) {
+        guard itemCount > 0, dimension > 0 else { return }
+        cblas_sgemv(
+            CblasRowMajor, CblasNoTrans, Int32(itemCount), Int32(dimension), 1, rows, Int32(dimension), query, 1,
+            accumulating ? 1 : 0, scores, 1)
+    }
+
+    /// The inner product of two rows of `count` values, for rows of tens of values. Summed in
+    /// eight lanes, then the lanes in a fixed order, so a result is the same on every run and
+    /// machine (the compiler cannot vectorise a plain running sum of floats by itself: that
+    /// would reorder the additions).
+    @inlinable @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var offset = 0
+        while offset + 8 <= count {
+            lanes += UnsafeRawPointer(a + offset).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(b + offset).loadUnaligned(as: SIMD8<Float>.self)
+            offset += 8
+        }
+        var sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+        while offset < count {
+            sum += a[offset] * b[offset]
+            offset += 1
+        }
+        return sum
     }
 
     /// `itemCount` columns cut into at most `parts` consecutive ranges whose bounds (but the
