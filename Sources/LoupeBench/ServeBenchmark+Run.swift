@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeML
 import CBLAS
 import Foundation
@@ -71,7 +72,7 @@ extension ServeBenchmark {
 
             // a. exact top-k search alone.
             let matrix = try store.read { try $0.itemEmbeddingMatrix() }
-            var random = BenchmarkRandom(seed: options.seed &+ UInt64(dimension))
+            var random = SplitMix64(seed: options.seed &+ UInt64(dimension))
             var queries = [Float](repeating: 0, count: options.topKQueries * dimension)
             try store.read { snapshot in
                 try queries.withUnsafeMutableBufferPointer { queries in
@@ -127,7 +128,7 @@ extension ServeBenchmark {
             let recommender = try Recommender(store: store, settings: inference)
             print(String(format: "b. in-process single requests (first snapshot loaded in %.2f s)", loadStart.duration(to: .now).seconds))
             let users = options.users
-            var userRandom = BenchmarkRandom(seed: options.seed &+ 7)
+            var userRandom = SplitMix64(seed: options.seed &+ 7)
             // Warm-up (not reported): scratch buffers, code and the store's pages.
             _ = try sequential(
                 "warm-up", recommender: recommender, count: min(500, options.requests), k: options.k,

@@ -1,3 +1,4 @@
+import LoupeRandomness
 import CBLAS
 import Dispatch
 import Foundation
@@ -77,7 +78,7 @@ public enum ServeBenchmark {
     static func startWriter(
         store: StateStore, users: Int, items: Int, dimension: Int, settings: WriterSettings, seed: UInt64
     ) -> BackgroundLoop {
-        let state = Mutex((random: BenchmarkRandom(seed: seed), offset: Int64(users)))
+        let state = Mutex((random: SplitMix64(seed: seed), offset: Int64(users)))
         return BackgroundLoop(name: "bench-writer", interval: settings.interval) {
             try checkMapHeadroom(store)
             try state.withLock { state in
@@ -198,7 +199,7 @@ public enum ServeBenchmark {
             await withTaskGroup(of: Void.self) { group in
                 for task in 0..<tasks {
                     group.addTask {
-                        var random = BenchmarkRandom(seed: seed &+ UInt64(task))
+                        var random = SplitMix64(seed: seed &+ UInt64(task))
                         var samples: [UInt64] = []
                         var errors = 0
                         var firstError: String?
@@ -269,7 +270,7 @@ public enum ServeBenchmark {
         defer { scans.stop() }
         let start = monotonicNanoseconds()
         let deadline = start + UInt64(duration.seconds * 1e9)
-        var random = BenchmarkRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let outcome = try LoopbackLoadClient(port: port, connections: workers).run(until: deadline) {
             "/v1/users/\(ServingStoreBuilder.userId(Int(random.next() % UInt64(users))))/recommendations?k=\(k)"
         }

@@ -43,7 +43,7 @@ public enum ServingStoreBuilder {
         // with the data.
         let store = try StateStore(directory: directory, model: .onlineLearner, initialMapSize: 32 << 30)
         let groups = try store.table(named: "learner_groups")
-        var random = BenchmarkRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let scale = 1 / Float(dimension).squareRoot()
         var row = [Float](repeating: 0, count: dimension)
         try store.write { transaction in
@@ -116,29 +116,10 @@ public enum ServingStoreBuilder {
     }
 }
 
-/// Seeded benchmark data: the shared SplitMix64 with the float draws the builder needs.
-struct BenchmarkRandom {
-    private var generator: SplitMix64
-
-    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
-
-    mutating func next() -> UInt64 { generator.next() }
-
-    /// Uniform in (0, 1).
-    mutating func unit() -> Float {
-        (Float(next() >> 40) + 0.5) / Float(1 << 24)
-    }
-
-    /// Normal values with standard deviation `scale` (Box–Muller).
+extension SplitMix64 {
+    /// Normal values with standard deviation `scale` (the one normal sampler, `normal()`).
     mutating func fillNormal(_ values: inout [Float], scale: Float) {
-        var index = 0
-        while index < values.count {
-            let radius = (-2 * Foundation.log(unit())).squareRoot() * scale
-            let angle = 2 * Float.pi * unit()
-            values[index] = radius * Foundation.cos(angle)
-            if index + 1 < values.count { values[index + 1] = radius * Foundation.sin(angle) }
-            index += 2
-        }
+        for index in values.indices { values[index] = Float(normal()) * scale }
     }
 }
 

@@ -180,7 +180,7 @@ public struct OnlineRankingModel: RecommenderModel {
         var random = SplitMix64(seed: seed)
         return (0..<dimension).map { offset in
             let mean = count > 0 ? Float(sums[group * dimension + offset] / Double(count)) : 0
-            return mean + Float(random.nextUniform() - 0.5) * settings.initialScale
+            return mean + Float(random.uniform() - 0.5) * settings.initialScale
         }
     }
 
@@ -236,8 +236,8 @@ public struct OnlineRankingModel: RecommenderModel {
         let share = settings.uniformNegativeShare
         for _ in 0..<settings.negativeSamples {
             for _ in 0..<max(1, settings.negativeAttempts) {
-                let uniform = share >= 1 || (share > 0 && random.nextUniform() < share)
-                let draw = random.nextUniform()
+                let uniform = share >= 1 || (share > 0 && random.uniform() < share)
+                let draw = random.uniform()
                 let drawn: Int
                 if uniform {
                     guard !eligibleItems.isEmpty else { break }

@@ -25,23 +25,20 @@ public struct FNV1a: Sendable {
 /// SplitMix64 (Steele, Lea and Flood): a small, fast generator whose sequence depends only on
 /// its seed — the same on every machine — for the seeded randomness of deterministic folds,
 /// generators, benchmarks and tests. It turns any seed, 0 included, into well-mixed words.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+public struct SplitMix64: SeededGenerator, Sendable {
     public var state: UInt64
+    public var spareNormal: Double?
 
     public init(seed: UInt64) {
         state = seed
     }
 
+    @inlinable
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
-    }
-
-    /// A uniform number in [0, 1) with 53 random bits.
-    public mutating func nextUniform() -> Double {
-        Double(next() >> 11) / Double(UInt64(1) << 53)
     }
 }

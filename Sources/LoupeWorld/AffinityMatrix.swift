@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// The planted face-shape × style affinity: how much a shopper with a given face shape likes a

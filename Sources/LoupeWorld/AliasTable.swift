@@ -1,3 +1,4 @@
+import LoupeRandomness
 /// Draws an index with probability proportional to its weight in constant time (Vose's alias
 /// method), for picking which shopper visits next among up to millions.
 struct AliasTable {

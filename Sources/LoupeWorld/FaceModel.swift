@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// How the world draws a shopper's face: the shape, then five measurements whose proportions

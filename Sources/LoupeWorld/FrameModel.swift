@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// How the world draws a frame: dimensions typical of its style, a log-normal price, a

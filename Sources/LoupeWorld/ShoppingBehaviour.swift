@@ -1,3 +1,4 @@
+import LoupeRandomness
 /// The constants of the activity model: how often shoppers come, how sessions unfold and how
 /// utility turns into clicks, purchases and feedback. docs/synthetic-world.md gives the model
 /// around them.

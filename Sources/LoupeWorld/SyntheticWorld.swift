@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// A deterministic eyewear shop: a catalog, shoppers with faces and tastes, a planted

@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// Plays a `SyntheticWorld` out as events: the catalog, then sessions of shoppers in timestamp

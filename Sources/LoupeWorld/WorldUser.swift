@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 
 /// A shopper of the synthetic world: what the events show of them and what they hide.

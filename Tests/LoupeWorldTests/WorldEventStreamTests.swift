@@ -1,3 +1,4 @@
+import LoupeRandomness
 import LoupeEvents
 import Testing
 @testable import LoupeWorld

@@ -1,58 +1,32 @@
-import LoupeRandomness
-import LoupeEvents
-
-/// xoshiro256** seeded through SplitMix64: a small, fast generator whose output depends only on
-/// the seed, so that a world is the same on every machine and every run.
+/// The seeded generators' draws, one implementation each: uniform numbers, indices without
+/// bias, Bernoulli trials, normal deviates (one sampler, Marsaglia's polar method), log-normal
+/// and exponential deviates, weighted indices and shuffles — the same numbers on every machine
+/// (`StableMath` instead of the C library's `log` and `exp`).
 ///
-/// The system generator is never used: it is seeded from the operating system and differs
-/// between platforms.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var s0: UInt64
-    private var s1: UInt64
-    private var s2: UInt64
-    private var s3: UInt64
-    /// The second normal deviate of the last polar-method draw.
-    private var spareNormal: Double?
+/// Two engines conform: `SplitMix64` (one word of state: the learner's per-event draws, the
+/// benchmarks' data) and `SeededRandom` (xoshiro256** with independent streams: the generated
+/// world). The system generator is never used: it is seeded from the operating system and
+/// differs between platforms.
+public protocol SeededGenerator: RandomNumberGenerator {
+    /// The second normal deviate of the last polar-method draw, returned by the next `normal()`.
+    var spareNormal: Double? { get set }
+}
 
-    /// A generator for one independent stream of the world: `stream` separates the draws of the
-    /// catalog, the users, the affinity and the activity, so that changing one of them (say,
-    /// the number of users) leaves the others as they were.
-    public init(seed: UInt64, stream: UInt64 = 0) {
-        var mixer = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
-        s0 = mixer.next()
-        s1 = mixer.next()
-        s2 = mixer.next()
-        s3 = mixer.next()
-    }
-
-    /// A generator in the given state, for checking against the reference implementation.
-    init(state: (UInt64, UInt64, UInt64, UInt64)) {
-        (s0, s1, s2, s3) = state
-    }
-
-    public mutating func next() -> UInt64 {
-        let result = (s1 &* 5).rotatedLeft(by: 7) &* 9
-        let shifted = s1 << 17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= shifted
-        s3 = s3.rotatedLeft(by: 45)
-        return result
-    }
-
+extension SeededGenerator {
     /// Uniform in [0, 1), with 53 random bits.
+    @inlinable
     public mutating func uniform() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 
     /// Uniform in [lower, upper).
+    @inlinable
     public mutating func uniform(_ lower: Double, _ upper: Double) -> Double {
         lower + (upper - lower) * uniform()
     }
 
     /// Uniform in 0..<count, without modulo bias (Lemire's method).
+    @inlinable
     public mutating func index(_ count: Int) -> Int {
         precondition(count > 0, "cannot draw from an empty range")
         let bound = UInt64(count)
@@ -66,12 +40,14 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return Int(product.high)
     }
 
+    @inlinable
     public mutating func bernoulli(_ probability: Double) -> Bool {
         uniform() < probability
     }
 
     /// A standard normal deviate (Marsaglia's polar method, which needs only `log` and a square
     /// root, both computed reproducibly).
+    @inlinable
     public mutating func normal() -> Double {
         if let spare = spareNormal {
             spareNormal = nil
@@ -89,21 +65,25 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         }
     }
 
+    @inlinable
     public mutating func normal(mean: Double, deviation: Double) -> Double {
         mean + deviation * normal()
     }
 
     /// exp(N(log median, deviation²)).
+    @inlinable
     public mutating func logNormal(median: Double, deviation: Double) -> Double {
         median * StableMath.exp(deviation * normal())
     }
 
     /// An exponential deviate with the given mean.
+    @inlinable
     public mutating func exponential(mean: Double) -> Double {
         -mean * StableMath.log(1 - uniform())
     }
 
     /// An index drawn with probability proportional to `weights` (linear scan: for short lists).
+    @inlinable
     public mutating func weightedIndex(_ weights: [Double]) -> Int {
         let total = weights.reduce(0, +)
         var target = uniform() * total
@@ -115,16 +95,11 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// Fisher–Yates.
+    @inlinable
     public mutating func shuffle<T>(_ elements: inout [T]) {
         guard elements.count > 1 else { return }
         for position in stride(from: elements.count - 1, to: 0, by: -1) {
             elements.swapAt(position, index(position + 1))
         }
-    }
-}
-
-extension UInt64 {
-    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 {
-        (self << count) | (self >> (64 - count))
     }
 }
