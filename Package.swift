@@ -1,7 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// Swift 6 mode, and every member a file uses must come from a module that file imports, so the
+// compiler keeps the module graph honest (docs/architecture.md, ops/check-imports.sh).
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6), .enableUpcomingFeature("MemberImportVisibility")]
+// Modules that wrap a C library or a backend keep it out of their interface: imports are
+// internal unless marked `public import`, so a client cannot reach through them.
+let sealed: [SwiftSetting] = strict + [.enableUpcomingFeature("InternalImportsByDefault")]
 
 let package = Package(
     name: "Loupe",
@@ -27,7 +32,7 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "LoupeLMDB", dependencies: ["CLMDB"], swiftSettings: strict),
+        .target(name: "LoupeLMDB", dependencies: ["CLMDB"], swiftSettings: sealed),
         .target(name: "LoupeStore", dependencies: ["LoupeLMDB", "LoupeBytes", "LoupeEvents"], swiftSettings: strict),
         // Seeded, machine-independent randomness and hashing that every deterministic fold shares.
         .target(name: "LoupeRandomness", swiftSettings: strict),
@@ -37,12 +42,18 @@ let package = Package(
             dependencies: ["LoupeEvents", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // The log contract (EventLog, topics, partitioning, the merged reader, ingestion): no
+        // backend, so a module that needs the protocol links neither librdkafka nor LMDB.
         .target(
             name: "LoupeLog",
-            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeLMDB", "LoupeBytes", "LoupeConfig", "CRdKafka", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeConfig", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
-        .target(name: "LoupeML", dependencies: ["CBLAS", "LoupeRandomness"], swiftSettings: strict),
+        .target(name: "LoupeKafka", dependencies: ["LoupeLog", "LoupeEvents", "LoupeConfig", "CRdKafka"], swiftSettings: sealed),
+        .target(name: "LoupeEmbeddedLog", dependencies: ["LoupeLog", "LoupeEvents", "LoupeLMDB", "LoupeBytes"], swiftSettings: sealed),
+        // Opens the backend a configuration names: for the executables.
+        .target(name: "LoupeLogBackends", dependencies: ["LoupeLog", "LoupeKafka", "LoupeEmbeddedLog", "LoupeConfig"], swiftSettings: sealed),
+        .target(name: "LoupeML", dependencies: ["CBLAS", "LoupeRandomness"], swiftSettings: sealed),
         // Fixed-width numbers in bytes: the one codec of stored layouts and keys.
         .target(name: "LoupeBytes", swiftSettings: strict),
         .target(name: "LoupeWorld", dependencies: ["LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
@@ -57,11 +68,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The recommendation pipeline on store snapshots, and `loupe serve`'s HTTP service.
+        // The recommendation pipeline on store snapshots, and batch inference: no HTTP.
         .target(
             name: "LoupeServing",
+            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeStore", "LoupeML", "LoupeConfig", "LoupeBytes", "CBLAS"],
+            swiftSettings: strict
+        ),
+        // `loupe serve`'s HTTP service over the pipeline.
+        .target(
+            name: "LoupeHTTP",
             dependencies: [
-                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeStore", "LoupeML", "LoupeConfig", "LoupeBytes", "CBLAS",
+                "LoupeServing", "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -76,16 +93,16 @@ let package = Package(
         ),
         .target(
             name: "LoupeBench",
-            dependencies: [
-                "LoupeEvents", "LoupeRandomness", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeLMDB", "LoupeServing",
+            dependencies: ["LoupeHTTP", 
+                "LoupeEvents", "LoupeEmbeddedLog", "LoupeLogBackends", "LoupeRandomness", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeLMDB", "LoupeServing",
                 "LoupeConfig", "LoupeBytes", "CBLAS",
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "loupe",
-            dependencies: [
-                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLMDB", "LoupeLearning",
+            dependencies: ["LoupeHTTP", 
+                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeEmbeddedLog", "LoupeKafka", "LoupeLogBackends", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLMDB", "LoupeLearning",
                 "LoupeEvaluation", "LoupeServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -100,7 +117,7 @@ let package = Package(
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
         .testTarget(
             name: "LoupeLearningTests",
-            dependencies: ["LoupeLearning", "LoupeML", "LoupeWorld", "LoupeLog", "LoupeStore", "LoupeEvents", "LoupeConfig"],
+            dependencies: ["LoupeEmbeddedLog", "LoupeLearning", "LoupeML", "LoupeWorld", "LoupeLog", "LoupeStore", "LoupeEvents", "LoupeConfig"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -108,21 +125,21 @@ let package = Package(
             dependencies: ["LoupeEvaluation", "LoupeLearning", "LoupeML", "LoupeWorld", "LoupeEvents", "LoupeRandomness"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LoupeStoreTests", dependencies: ["LoupeStore", "LoupeLMDB", "loupe"], swiftSettings: strict),
-        .testTarget(name: "LoupeLogTests", dependencies: ["LoupeLog", "LoupeEvents", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .testTarget(name: "LoupeLogTests", dependencies: ["LoupeEmbeddedLog", "LoupeKafka", "LoupeLog", "LoupeEvents", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(
             name: "LoupeMLTests", dependencies: ["LoupeML"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LoupeConfigTests", dependencies: ["LoupeConfig"], swiftSettings: strict),
         .testTarget(name: "LoupeWorldTests", dependencies: ["LoupeWorld", "LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
         .testTarget(
             name: "LoupeServingTests",
-            dependencies: [
+            dependencies: ["LoupeHTTP", "LoupeEmbeddedLog", 
                 "LoupeServing", "LoupeStore", "LoupeLog", "LoupeEvents", "LoupeConfig",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict),
-        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "loupe"], swiftSettings: strict),
-        .testTarget(name: "LoupeBenchTests", dependencies: ["LoupeBench", "LoupeStore", "LoupeLog", "LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "LoupeEmbeddedLog", "loupe"], swiftSettings: strict),
+        .testTarget(name: "LoupeBenchTests", dependencies: ["LoupeBench", "LoupeStore", "LoupeLog", "LoupeEmbeddedLog", "LoupeKafka", "LoupeEvents"], swiftSettings: strict),
     ]
 )

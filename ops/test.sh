@@ -24,6 +24,9 @@ swift build -c release --product loupe 2>&1 | tail -1
 LOUPE_BIN="$PWD/.build/release/loupe"
 export LOUPE_BIN
 
+echo "== module layers: every import runs one way (docs/architecture.md)" >&2
+"$venv/bin/python" ops/check-imports.py --self-test
+
 echo "== topic schemas and examples" >&2
 "$venv/bin/python" ops/check-schemas.py
 

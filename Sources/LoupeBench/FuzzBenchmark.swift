@@ -1,3 +1,4 @@
+import LoupeHTTP
 import Foundation
 import LoupeConfig
 import Synchronization

@@ -1,3 +1,4 @@
+import LoupeML
 import Foundation
 import LoupeEvents
 import LoupeLearning

@@ -1,3 +1,4 @@
+import LoupeHTTP
 import Foundation
 
 /// A minimal HTTP/1.1 client on one keep-alive TCP connection to 127.0.0.1, for load generation:

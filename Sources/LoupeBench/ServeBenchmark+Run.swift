@@ -1,3 +1,4 @@
+import LoupeHTTP
 import LoupeRandomness
 import LoupeML
 import CBLAS

@@ -1,3 +1,5 @@
+import LoupeHTTP
+import LoupeEmbeddedLog
 import LoupeRandomness
 import CBLAS
 import Dispatch

@@ -1,4 +1,4 @@
-import Glibc
+public import Glibc
 
 /// What Loupe writes is private to the user that runs it: every directory it creates is 0700
 /// and every file it writes 0600, whatever the umask (docs/operations.md, "Security").

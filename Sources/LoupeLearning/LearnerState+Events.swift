@@ -1,3 +1,4 @@
+import LoupeML
 import LoupeEvents
 import LoupeStore
 

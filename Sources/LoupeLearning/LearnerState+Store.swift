@@ -1,3 +1,4 @@
+import FoundationEssentials
 import LoupeEvents
 import LoupeML
 import LoupeStore

@@ -1,3 +1,4 @@
+import LoupeLMDB
 import Foundation
 
 /// A store snapshot that stays open beyond one closure, for a reader that serves many requests

@@ -1,3 +1,5 @@
+import LoupeLMDB
+
 /// A digest of a store's whole content, for comparing two states (say, a replay and the live
 /// learner). Definition (docs/state-store.md): SHA-256 over every non-empty table in name
 /// order, each as name length (UInt32 LE) ‖ name ‖ entry count (UInt64 LE), then every entry

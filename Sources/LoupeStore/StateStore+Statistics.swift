@@ -1,3 +1,4 @@
+import LoupeLMDB
 import Foundation
 
 /// What `StateStore.statistics()` reports, all from one snapshot.

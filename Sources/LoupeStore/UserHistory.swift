@@ -1,3 +1,5 @@
+import LoupeLMDB
+
 /// What a user did with an item, as the history keeps it.
 public enum HistoryKind: UInt8, Sendable, CaseIterable {
     case view = 0, click, tryOn, addToCart, purchase, like, dislike, `return`, rating

@@ -1,3 +1,7 @@
+import LoupeML
+import LoupeConfig
+import LoupeKafka
+import LoupeEmbeddedLog
 import ArgumentParser
 import Foundation
 import LoupeBench

@@ -1,3 +1,6 @@
+import LoupeConfig
+import LoupeKafka
+import LoupeEmbeddedLog
 import ArgumentParser
 import Foundation
 import LoupeBench

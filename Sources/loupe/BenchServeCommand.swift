@@ -1,3 +1,4 @@
+import LoupeConfig
 import ArgumentParser
 import Foundation
 import LoupeBench

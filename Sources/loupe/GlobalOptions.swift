@@ -1,3 +1,4 @@
+import LoupeLogBackends
 import ArgumentParser
 import LoupeConfig
 import LoupeLog

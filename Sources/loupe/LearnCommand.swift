@@ -1,3 +1,5 @@
+import UnixSignals
+import LoupeLogBackends
 import ArgumentParser
 import Foundation
 import LoupeConfig

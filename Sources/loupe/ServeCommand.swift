@@ -1,3 +1,5 @@
+import LoupeHTTP
+import LoupeLogBackends
 import ArgumentParser
 import Dispatch
 import Foundation

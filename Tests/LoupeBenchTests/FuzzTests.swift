@@ -1,3 +1,5 @@
+import LoupeKafka
+import LoupeEmbeddedLog
 import Foundation
 import LoupeBench
 import LoupeEvents

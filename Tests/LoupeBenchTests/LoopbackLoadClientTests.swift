@@ -1,3 +1,4 @@
+import LoupeHTTP
 import Foundation
 import Synchronization
 import Testing

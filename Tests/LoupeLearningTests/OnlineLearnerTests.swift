@@ -1,3 +1,5 @@
+import LoupeML
+import LoupeEmbeddedLog
 import Foundation
 import LoupeConfig
 import LoupeEvents

@@ -1,3 +1,4 @@
+@testable import LoupeEmbeddedLog
 import Foundation
 import Glibc
 @testable import LoupeLog

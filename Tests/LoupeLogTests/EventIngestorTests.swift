@@ -1,3 +1,4 @@
+import LoupeEmbeddedLog
 import Foundation
 import LoupeEvents
 import LoupeLog

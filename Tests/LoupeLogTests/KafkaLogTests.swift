@@ -1,3 +1,4 @@
+import LoupeKafka
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+@testable import LoupeKafka
 import Foundation
 import Testing
 

@@ -1,3 +1,5 @@
+import LoupeKafka
+import LoupeEmbeddedLog
 import Foundation
 import LoupeLog
 import Testing

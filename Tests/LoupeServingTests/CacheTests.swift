@@ -2,6 +2,7 @@ import LoupeEvents
 import LoupeStore
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 @Suite struct CacheTests {

@@ -4,6 +4,7 @@ import LoupeStore
 import Synchronization
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 /// The retrieval scan for one or many queries (`ItemScoring`), and requests whose scans are

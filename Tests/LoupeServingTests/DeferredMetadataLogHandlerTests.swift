@@ -2,6 +2,7 @@ import Logging
 import Synchronization
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 @Suite struct DeferredMetadataLogHandlerTests {

@@ -1,9 +1,11 @@
+import LoupeEmbeddedLog
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LoupeConfig
 import LoupeEvents
 import LoupeLog
+import LoupeHTTP
 import LoupeServing
 import LoupeStore
 import Testing

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import LoupeEvents
 import LoupeLog
+import LoupeHTTP
 import LoupeServing
 import Testing
 

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import LoupeConfig
 import LoupeEvents
 import LoupeLog
+import LoupeHTTP
 import LoupeServing
 import Testing
 

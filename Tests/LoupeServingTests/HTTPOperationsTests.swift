@@ -1,8 +1,11 @@
+import LoupeConfig
+import LoupeEmbeddedLog
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LoupeEvents
 import LoupeLog
+import LoupeHTTP
 import LoupeServing
 import Testing
 

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 /// The lazy maximal-marginal-relevance selection against the exhaustive algorithm written out

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LoupeHTTP
 import LoupeServing
 import Testing
 import Yams

@@ -2,6 +2,7 @@ import Foundation
 import LoupeStore
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 /// Comparisons with Tests/LoupeServingTests/Fixtures/serving.json, written by

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 @Suite struct QueryParametersTests {

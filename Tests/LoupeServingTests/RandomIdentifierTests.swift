@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 @Suite struct RandomIdentifierTests {

@@ -5,6 +5,7 @@ import LoupeStore
 import Synchronization
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 /// Small stores for the pipeline's tests.

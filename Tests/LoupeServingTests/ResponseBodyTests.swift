@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 /// Bodies written by `JSONBodyWriter` are byte for byte what the encoder of `JSONResponse`

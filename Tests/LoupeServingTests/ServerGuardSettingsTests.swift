@@ -1,6 +1,7 @@
 import LoupeConfig
 import LoupeEvents
 import LoupeLog
+import LoupeHTTP
 import LoupeServing
 import Testing
 

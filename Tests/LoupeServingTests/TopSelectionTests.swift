@@ -1,5 +1,6 @@
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 /// The threshold path of `TopSelection` (large limits, with a workspace) gives exactly what the

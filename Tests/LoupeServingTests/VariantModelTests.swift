@@ -4,6 +4,7 @@ import LoupeEvents
 import LoupeStore
 import Testing
 
+@testable import LoupeHTTP
 @testable import LoupeServing
 
 /// An A/B test serves each variant its own model: two models of one store, two variants.

@@ -1,3 +1,5 @@
+import LoupeLogBackends
+import LoupeEmbeddedLog
 import Foundation
 import LoupeConfig
 import LoupeEvents

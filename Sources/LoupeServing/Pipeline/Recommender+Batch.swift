@@ -1,3 +1,4 @@
+import LoupeConfig
 import LoupeML
 import Foundation
 import LoupeEvents
