@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "LoupeStore", dependencies: ["LoupeLMDB", "LoupeBytes", "LoupeEvents"], swiftSettings: strict),
         // Seeded, machine-independent randomness and hashing that every deterministic fold shares.
         .target(name: "LoupeRandomness", swiftSettings: strict),
+        // Shared utilities: work on every core, and the one blocking executor.
+        .target(name: "LoupeConcurrency", swiftSettings: strict),
         .target(name: "LoupeEvents", dependencies: ["LoupeRandomness"], swiftSettings: strict),
         .target(
             name: "LoupeConfig",
@@ -46,7 +48,7 @@ let package = Package(
         // backend, so a module that needs the protocol links neither librdkafka nor LMDB.
         .target(
             name: "LoupeLog",
-            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeConfig", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LoupeConcurrency", "LoupeEvents", "LoupeRandomness", "LoupeConfig", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(name: "LoupeKafka", dependencies: ["LoupeLog", "LoupeEvents", "LoupeConfig", "CRdKafka"], swiftSettings: sealed),
@@ -62,7 +64,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LoupeLearning",
-            dependencies: [
+            dependencies: ["LoupeConcurrency", 
                 "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeML", "LoupeRandomness", "LoupeConfig", "LoupeBytes",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -71,13 +73,13 @@ let package = Package(
         // The recommendation pipeline on store snapshots, and batch inference: no HTTP.
         .target(
             name: "LoupeServing",
-            dependencies: ["LoupeEvents", "LoupeRandomness", "LoupeStore", "LoupeML", "LoupeConfig", "LoupeBytes", "CBLAS"],
+            dependencies: ["LoupeConcurrency", "LoupeEvents", "LoupeRandomness", "LoupeStore", "LoupeML", "LoupeConfig", "LoupeBytes", "CBLAS"],
             swiftSettings: strict
         ),
         // `loupe serve`'s HTTP service over the pipeline.
         .target(
             name: "LoupeHTTP",
-            dependencies: [
+            dependencies: ["LoupeConcurrency", 
                 "LoupeServing", "LoupeEvents", "LoupeLog", "LoupeStore", "LoupeConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -93,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "LoupeBench",
-            dependencies: ["LoupeHTTP", 
+            dependencies: ["LoupeConcurrency", "LoupeHTTP", 
                 "LoupeEvents", "LoupeEmbeddedLog", "LoupeLogBackends", "LoupeRandomness", "LoupeLog", "LoupeWorld", "LoupeLearning", "LoupeStore", "LoupeLMDB", "LoupeServing",
                 "LoupeConfig", "LoupeBytes", "CBLAS",
             ],
@@ -101,7 +103,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "loupe",
-            dependencies: ["LoupeHTTP", 
+            dependencies: ["LoupeConcurrency", "LoupeHTTP", 
                 "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeEmbeddedLog", "LoupeKafka", "LoupeLogBackends", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLMDB", "LoupeLearning",
                 "LoupeEvaluation", "LoupeServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -113,6 +115,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LoupeEventsTests", dependencies: ["LoupeEvents", "LoupeRandomness"], swiftSettings: strict),
+        .testTarget(name: "LoupeConcurrencyTests", dependencies: ["LoupeConcurrency"], swiftSettings: strict),
         .testTarget(name: "LoupeBytesTests", dependencies: ["LoupeBytes"], swiftSettings: strict),
         .testTarget(name: "LoupeLMDBTests", dependencies: ["LoupeLMDB"], swiftSettings: strict),
         .testTarget(

@@ -13,7 +13,7 @@ import tempfile
 
 # Lower layers first. A module may import Loupe modules of lower layers only.
 LAYERS = [
-    ["CBLAS", "CLMDB", "CRdKafka", "LoupeBytes", "LoupeRandomness"],
+    ["CBLAS", "CLMDB", "CRdKafka", "LoupeBytes", "LoupeRandomness", "LoupeConcurrency"],
     ["LoupeEvents", "LoupeLMDB", "LoupeML"],
     ["LoupeConfig", "LoupeStore", "LoupeWorld"],
     ["LoupeLog"],

@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import LoupeHTTP
 import Foundation
 import LoupeConfig
@@ -202,10 +203,10 @@ public enum FuzzBenchmark {
         let token = "fuzz-\(UInt64.random(in: 1...UInt64.max))"
         let settings = HTTPSettings(server: server, inference: InferenceSettings(), environment: ["LOUPE_API_TOKEN": token])
         let running = try HTTPServer(service: NoRecommender(), log: log, settings: settings).start()
-        defer { Self.wait { try await running.stop() } }
+        defer { try? waitFor { try await running.stop() } }
         // Port 0: the kernel picks a free port, which no other process can take in between.
         let listening = Mutex<Int?>(nil)
-        Self.wait { listening.withLock { $0 = nil }; let port = await running.port(); listening.withLock { $0 = port } }
+        try waitFor { listening.withLock { $0 = nil }; let port = await running.port(); listening.withLock { $0 = port } }
         guard let port = listening.withLock({ $0 }) else {
             throw LoopbackHTTPConnection.Failure(description: "the HTTP server did not start listening within 30 s")
         }
@@ -293,15 +294,6 @@ public enum FuzzBenchmark {
             return start
         }
         return nil
-    }
-
-    private static func wait(_ body: @escaping @Sendable () async throws -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            try? await body()
-            done.signal()
-        }
-        done.wait()
     }
 
     /// Each partition's high watermark.

@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import LoupeHTTP
 import LoupeRandomness
 import LoupeML

@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import LoupeHTTP
 import LoupeEmbeddedLog
 import LoupeRandomness
@@ -314,19 +315,8 @@ public enum ServeBenchmark {
         /// Shuts the server down gracefully (in-flight requests finish, impressions are
         /// written) and waits for it; rethrows what stopped it, if it failed.
         func stop() throws {
-            let done = DispatchSemaphore(value: 0)
-            let outcome = Mutex<Result<Void, any Error>>(.success(()))
             let running = self.running
-            Task {
-                do {
-                    try await running.stop()
-                } catch {
-                    outcome.withLock { $0 = .failure(error) }
-                }
-                done.signal()
-            }
-            done.wait()
-            try outcome.withLock { $0 }.get()
+            try waitFor { try await running.stop() }
         }
     }
 }

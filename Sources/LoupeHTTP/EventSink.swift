@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import LoupeServing
 import Foundation
 import LoupeEvents

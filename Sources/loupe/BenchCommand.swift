@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import LoupeML
 import LoupeConfig
 import LoupeKafka

@@ -2,6 +2,7 @@ import UnixSignals
 import LoupeLogBackends
 import ArgumentParser
 import Foundation
+import LoupeConcurrency
 import LoupeConfig
 import LoupeLearning
 import LoupeLog
@@ -73,7 +74,7 @@ struct Learn: ParsableCommand {
                 services: [.init(service: learner, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "loupe.learn", factory: { _ in SwiftLogNoOpLogHandler() })))
-        try Serve.wait { try await group.run() }
+        try waitFor { try await group.run() }
         guard let summary = result.withLock({ $0 }) else { throw CLIError("the learner stopped without a summary") }
         var report = "learn: \(summary.records) records in \(summary.batches) batches into \(configuration.log.data)/state"
         if summary.replayedBatches > 0 { report += " (first re-applied \(summary.replayedBatches) recorded batch(es))" }

@@ -3,6 +3,7 @@ import LoupeLogBackends
 import ArgumentParser
 import Dispatch
 import Foundation
+import LoupeConcurrency
 import LoupeConfig
 import LoupeLog
 import LoupeServing
@@ -65,7 +66,7 @@ struct Serve: ParsableCommand {
             refresh: { try recommender.refresh() })
         let metrics = server.metrics
         recommender.observeScoringPasses { requests, _ in metrics.recordRetrievalScan(requests: requests) }
-        try Self.wait { try await server.run() }
+        try waitFor { try await server.run() }
     }
 
     /// Returns once the learner has created the store (its models may come later: the server
@@ -91,27 +92,5 @@ struct Serve: ParsableCommand {
                 Thread.sleep(forTimeInterval: 0.25)
             }
         }
-    }
-
-    /// Runs async work from this synchronous command (the root command is synchronous) and
-    /// waits for it; the work runs on Swift's concurrency threads, not this one.
-    static func wait(for operation: @escaping @Sendable () async throws -> Void) throws {
-        let outcome = Outcome()
-        Task {
-            do {
-                try await operation()
-            } catch {
-                outcome.error = error
-            }
-            outcome.done.signal()
-        }
-        outcome.done.wait()
-        if let error = outcome.error { throw error }
-    }
-
-    /// Written by the task before it signals `done`, read after `done` is waited for.
-    private final class Outcome: @unchecked Sendable {
-        var error: (any Error)?
-        let done = DispatchSemaphore(value: 0)
     }
 }

@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import Foundation
 import LoupeEvents
 import LoupeLog

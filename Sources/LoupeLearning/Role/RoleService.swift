@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -18,13 +19,7 @@ public struct RoleService: Service {
     public func run() async throws {
         let stop = StopFlag()
         try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let thread = Thread { [work] in
-                    continuation.resume(with: Result { try work { stop.isSet } })
-                }
-                thread.name = "loupe-\(name)"
-                thread.start()
-            }
+            try await BlockingQueue(label: "loupe-\(name)").run { [work] in try work { stop.isSet } }
         } onGracefulShutdown: {
             stop.set()
         }

@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import LoupeEvents
 
 /// Batch inference (`loupe recommend`): the top k for many users from one snapshot, as JSON

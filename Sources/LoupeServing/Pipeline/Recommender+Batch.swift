@@ -1,3 +1,4 @@
+import LoupeConcurrency
 import LoupeConfig
 import LoupeML
 import Foundation

@@ -1,4 +1,5 @@
-import LoupeEvents
+@testable import LoupeConcurrency
+
 import Testing
 
 @Suite struct ParallelMapTests {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import LoupeEvents
+@testable import LoupeConcurrency
 import Testing
 
 @Suite struct UsableCoresTests {

@@ -1,0 +1,39 @@
+import Foundation
+import LoupeConcurrency
+import Synchronization
+import Testing
+
+@Suite struct BlockingExecutorTests {
+    struct Failure: Error, Equatable {}
+
+    @Test func waitForReturnsTheResultOrRethrows() throws {
+        #expect(try waitFor { await Task.yield(); return 42 } == 42)
+        #expect(throws: Failure()) { try waitFor { () async throws -> Int in throw Failure() } }
+    }
+
+    final class Gauge: Sendable {
+        let state = Mutex((running: 0, most: 0))
+    }
+
+    @Test func blockingWorkRunsOffTheCooperativePoolOneAtATime() async throws {
+        let queue = BlockingQueue(label: "test")
+        let gauge = Gauge()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await queue.run {
+                        gauge.state.withLock { $0.running += 1; $0.most = max($0.most, $0.running) }
+                        Thread.sleep(forTimeInterval: 0.02)
+                        gauge.state.withLock { $0.running -= 1 }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(gauge.state.withLock { $0.most } == 1)
+        // A timeout answers nil while the work goes on.
+        let late = try await queue.run(timeout: .milliseconds(10)) { Thread.sleep(forTimeInterval: 0.2); return 1 }
+        #expect(late == nil)
+        #expect(try await queue.run { 2 } == 2)
+    }
+}
