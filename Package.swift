@@ -12,7 +12,9 @@ let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "loupe", targets: ["loupe"])
+        .executable(name: "loupe", targets: ["loupe"]),
+        // The benchmarks, out of the shipped binary; `loupe bench …` runs this one.
+        .executable(name: "loupe-bench", targets: ["loupe-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -101,11 +103,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Command-line support shared by the executables: global options, progress, errors.
+        .target(
+            name: "LoupeCLI",
+            dependencies: ["LoupeConfig", "LoupeLog", "LoupeLogBackends", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "loupe-bench",
+            dependencies: [
+                "LoupeCLI", "LoupeBench", "LoupeConcurrency", "LoupeConfig", "LoupeEvents", "LoupeLog", "LoupeKafka", "LoupeEmbeddedLog",
+                "LoupeLogBackends", "LoupeLearning", "LoupeML", "LoupeWorld", "LoupeStore", "LoupeServing", "LoupeHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "loupe",
-            dependencies: ["LoupeConcurrency", "LoupeHTTP", 
-                "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeEmbeddedLog", "LoupeKafka", "LoupeLogBackends", "LoupeWorld", "LoupeBench", "LoupeStore", "LoupeLMDB", "LoupeLearning",
-                "LoupeEvaluation", "LoupeServing",
+            dependencies: [
+                "LoupeCLI", "LoupeConcurrency", "LoupeEvents", "LoupeConfig", "LoupeLog", "LoupeEmbeddedLog", "LoupeKafka",
+                "LoupeLogBackends", "LoupeWorld", "LoupeStore", "LoupeLMDB", "LoupeLearning", "LoupeEvaluation", "LoupeServing",
+                "LoupeHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,8 +19,9 @@ if grep -E "^$PWD/(Sources|Tests)/.*: warning:" "$build_log"; then
 fi
 rm -f "$build_log"
 
-echo "== release build of loupe (the learner's process tests run it)" >&2
+echo "== release build of loupe and loupe-bench (the process tests run them)" >&2
 swift build -c release --product loupe 2>&1 | tail -1
+swift build -c release --product loupe-bench 2>&1 | tail -1
 LOUPE_BIN="$PWD/.build/release/loupe"
 export LOUPE_BIN
 

@@ -1,3 +1,4 @@
+import LoupeCLI
 import ArgumentParser
 import Foundation
 import LoupeEvents

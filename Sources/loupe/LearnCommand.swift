@@ -1,3 +1,4 @@
+import LoupeCLI
 import UnixSignals
 import LoupeLogBackends
 import ArgumentParser

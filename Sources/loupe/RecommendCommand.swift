@@ -1,3 +1,4 @@
+import LoupeCLI
 import LoupeConfig
 import ArgumentParser
 import Foundation

@@ -1,3 +1,4 @@
+import LoupeCLI
 import LoupeHTTP
 import LoupeLogBackends
 import ArgumentParser

@@ -3,12 +3,17 @@ import Glibc
 /// Reads newline-separated lines from a file descriptor in large chunks, handing each line to
 /// the caller as a buffer that is valid only during the call. Lines of any length are
 /// supported (the buffer grows); a trailing `\r` is removed; the last line need not end in `\n`.
-struct LineReader {
-    let descriptor: Int32
-    var chunkSize = 1 << 20
+package struct LineReader {
+    package let descriptor: Int32
+    package var chunkSize = 1 << 20
+
+    package init(descriptor: Int32, chunkSize: Int = 1 << 20) {
+        self.descriptor = descriptor
+        self.chunkSize = chunkSize
+    }
 
     /// Calls `body` with each line and its 1-based line number.
-    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+    package func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         var filled = 0
         var lineNumber = 0
@@ -56,34 +61,34 @@ struct LineReader {
 }
 
 /// An error the CLI reports as a message and exit status 1.
-struct CLIError: Error, CustomStringConvertible {
-    var description: String
+package struct CLIError: Error, CustomStringConvertible {
+    package var description: String
 
-    init(_ description: String) {
+    package init(_ description: String) {
         self.description = description
     }
 }
 
 /// Writes to a file descriptor in large blocks; `flushEachLine` makes every line visible at
 /// once (for `tail`, whose reader may be waiting for it).
-final class OutputWriter {
+package final class OutputWriter {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
     private let flushEachLine: Bool
 
-    init(descriptor: Int32, flushEachLine: Bool = false) {
+    package init(descriptor: Int32, flushEachLine: Bool = false) {
         self.descriptor = descriptor
         self.flushEachLine = flushEachLine
         buffer.reserveCapacity(1 << 16)
     }
 
-    func writeLine(_ bytes: [UInt8]) throws {
+    package func writeLine(_ bytes: [UInt8]) throws {
         buffer.append(contentsOf: bytes)
         buffer.append(UInt8(ascii: "\n"))
         if flushEachLine || buffer.count >= 1 << 16 { try flush() }
     }
 
-    func flush() throws {
+    package func flush() throws {
         var written = 0
         while written < buffer.count {
             let count = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }

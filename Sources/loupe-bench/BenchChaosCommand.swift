@@ -1,3 +1,4 @@
+import LoupeCLI
 import LoupeConcurrency
 import LoupeConfig
 import ArgumentParser
@@ -99,7 +100,7 @@ extension Bench {
             }
 
             let directory = NSTemporaryDirectory() + "loupe-chaos-\(UUID().uuidString.prefix(8))"
-            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            let executable = try Bench.loupeExecutable()
             let chaos = try ChaosBenchmark(
                 executable: executable, directory: directory, events: try Bench.generatedLines(events: events, seed: seed),
                 batchSize: batchSize

@@ -1,3 +1,4 @@
+import LoupeCLI
 import LoupeConfig
 import LoupeKafka
 import LoupeEmbeddedLog
@@ -66,9 +67,9 @@ extension Bench {
             guard report.holds else { throw ExitCode.failure }
         }
 
-        /// This very binary, which `produce` runs as.
+        /// The `loupe` beside this benchmark executable, which `produce` runs as.
         static func executable() throws -> String {
-            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+            try Bench.loupeExecutable()
         }
     }
 }

@@ -4,18 +4,20 @@ import LoupeConfig
 import LoupeLog
 
 /// The options every command that touches the log takes.
-struct GlobalOptions: ParsableArguments {
+package struct GlobalOptions: ParsableArguments {
+    package init() {}
+
     @Option(name: .long, help: ArgumentHelp("Kafka bootstrap servers; without them the embedded log is used.", valueName: "host:port[,host:port…]"))
-    var brokers: String?
+    package var brokers: String?
 
     @Option(name: .long, help: ArgumentHelp("Data directory of the embedded log and the state store.", valueName: "dir"))
-    var data: String?
+    package var data: String?
 
     @Option(name: .long, help: ArgumentHelp("YAML configuration file (see docs/configuration.md).", valueName: "file"))
-    var config: String?
+    package var config: String?
 
     /// The configuration file (or the defaults) with the command-line options applied over it.
-    func loadConfiguration() throws -> LoupeConfiguration {
+    package func loadConfiguration() throws -> LoupeConfiguration {
         var configuration = try config.map { try LoupeConfiguration.load(path: $0) } ?? LoupeConfiguration()
         if let brokers { configuration.log.brokers = brokers }
         if let data { configuration.log.data = data }
@@ -23,7 +25,7 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the log the options select.
-    func openLog() throws -> any EventLog {
+    package func openLog() throws -> any EventLog {
         try LogFactory.open(try loadConfiguration().log)
     }
 }

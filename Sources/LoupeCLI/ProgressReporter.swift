@@ -2,7 +2,7 @@ import Foundation
 
 /// Shows the progress of long work on stderr, at most a few times a second, and only when
 /// stderr is a terminal: scripts and CI logs get the final summary alone.
-final class ProgressReporter {
+package final class ProgressReporter {
     private let label: String
     private let total: Int?
     private let enabled: Bool
@@ -10,14 +10,14 @@ final class ProgressReporter {
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var drewSomething = false
 
-    init(_ label: String, total: Int? = nil) {
+    package init(_ label: String, total: Int? = nil) {
         self.label = label
         self.total = total
         enabled = isatty(STDERR_FILENO) == 1
     }
 
     /// Cheap enough to call for every item: it only draws every 200 ms.
-    func update(_ done: Int, detail: String = "") {
+    package func update(_ done: Int, detail: String = "") {
         guard enabled else { return }
         let now = ContinuousClock.now
         guard now - lastDraw >= .milliseconds(200) else { return }
@@ -26,7 +26,7 @@ final class ProgressReporter {
     }
 
     /// Clears the progress line so that the summary that follows starts on a clean line.
-    func finish() {
+    package func finish() {
         guard enabled, drewSomething else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
