@@ -17,11 +17,16 @@ if grep -E "^$PWD/(Sources|Tests)/.*: warning:" "$build_log"; then
     echo "test: the build has warnings (above); Loupe builds without warnings" >&2
     exit 1
 fi
-rm -f "$build_log"
 
 echo "== release build of loupe and loupe-bench (the process tests run them)" >&2
-swift build -c release --product loupe 2>&1 | tail -1
-swift build -c release --product loupe-bench 2>&1 | tail -1
+for product in loupe loupe-bench; do
+    if ! swift build -c release --product "$product" >"$build_log" 2>&1; then
+        cat "$build_log" >&2
+        exit 1
+    fi
+    tail -1 "$build_log"
+done
+rm -f "$build_log"
 LOUPE_BIN="$PWD/.build/release/loupe"
 export LOUPE_BIN
 

@@ -1,5 +1,6 @@
 import LoupeML
 import Foundation
+import Glibc
 import LoupeEvents
 import LoupeLearning
 import LoupeLog
@@ -49,11 +50,12 @@ public enum LearnBenchmark {
             replaySeconds: LogBenchmark.seconds(since: replayStart))
     }
 
-    /// User plus system CPU time of the whole process so far.
+    /// User plus system CPU time of the whole process so far (`times(2)`, in clock ticks of
+    /// 10 ms: ample for runs of seconds; `getrusage`'s `timeval` is declared twice in the
+    /// toolchain's C modules, which the release build cannot tell apart).
     static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        var usage = tms()
+        _ = times(&usage)
+        return Double(usage.tms_utime + usage.tms_stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
