@@ -161,6 +161,6 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeEvents", "LoupeLog", "LoupeEmbeddedLog", "loupe"], swiftSettings: strict),
-        .testTarget(name: "LoupeBenchTests", dependencies: ["LoupeBench", "LoupeStore", "LoupeLog", "LoupeEmbeddedLog", "LoupeKafka", "LoupeEvents"], swiftSettings: strict),
+        .testTarget(name: "LoupeBenchTests", dependencies: ["LoupeConcurrency", "LoupeBench", "LoupeStore", "LoupeLog", "LoupeEmbeddedLog", "LoupeKafka", "LoupeEvents"], swiftSettings: strict),
     ]
 )

@@ -11,7 +11,7 @@ import LoupeBytes
 /// Items `item-000000`…: a row of N(0, 1/d) values, a style (row mod 20), a price 30–330 and an
 /// interaction count (a third have none). Users `user-0000000`…: a row, a record (version 1–50,
 /// a face shape for six in seven), a history of 8 recent items (one in ten has a dislike among
-/// them) and, for one in ten, a purchase. The face-shape sums of `learner_groups` are those of
+/// them) and, for one in ten, a purchase. The face-shape sums of `group_sums` are those of
 /// the users written.
 public enum ServingStoreBuilder {
     public struct Summary: Sendable {
@@ -42,7 +42,6 @@ public enum ServingStoreBuilder {
         // (`ServeBenchmark.checkMapHeadroom`). The map is address space; the file grows only
         // with the data.
         let store = try StateStore(directory: directory, model: .onlineLearner, initialMapSize: 32 << 30)
-        let groups = try store.table(named: "learner_groups")
         var random = SplitMix64(seed: seed)
         let scale = 1 / Float(dimension).squareRoot()
         var row = [Float](repeating: 0, count: dimension)
@@ -96,11 +95,8 @@ public enum ServingStoreBuilder {
         }
         try store.write { transaction in
             for group in 0...faceShapes {
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(8 + 8 * dimension)
-                bytes.appendLittleEndian(members[group])
-                for offset in 0..<dimension { bytes.appendLittleEndian(sums[group * dimension + offset]) }
-                try transaction.put(groups, Array("face/\(group)".utf8), bytes)
+                try transaction.putGroupSums(
+                    .faceShape(group), members: members[group], sums: sums[group * dimension..<(group + 1) * dimension])
             }
             for partition in 0..<12 {
                 try transaction.setPosition(StorePosition(topic: Topic.interactions.rawValue, partition: Int32(partition), offset: Int64(users)))

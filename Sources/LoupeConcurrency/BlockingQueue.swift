@@ -56,7 +56,9 @@ private final class FirstResult<T: Sendable>: @unchecked Sendable {
 
 /// Runs `operation` on Swift's concurrency threads and blocks the calling thread until it is
 /// done, returning its result or rethrowing its error: for synchronous entry points (the CLI's
-/// commands, benchmarks) that drive async work. Never call it from the cooperative pool itself.
+/// commands, benchmarks) that drive async work. Never call it from the cooperative pool itself
+/// (a test body, a task): it would hold one of the pool's few threads (two on two cores) while
+/// waiting for work that needs them; run such a caller through `BlockingQueue` instead.
 public func waitFor<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
     let outcome = Outcome<T>()
     Task {

@@ -9,16 +9,15 @@ import LoupeBytes
 ///   (d × Float32) ‖ history length (UInt16) ‖ history item indices, oldest first (UInt32 each);
 /// - `learner_items`: id → index (UInt32) ‖ accumulator (Float32) ‖ context accumulator
 ///   (Float32) ‖ wanted count (Int64) ‖ context row yᵢ (d × Float32; none without history);
-/// - `learner_groups`: `face/<g>` or `style/<g>` → member count (Int64) ‖ sums (Float64 × d)
-///   (of the users' xᵤ, kept by adding each change; of the items' rows, summed afresh);
 /// - `learner_pairs`: user index ‖ item index (UInt32 big-endian each) → empty: what each user wanted;
 /// - `learner_clocks`: topic ‖ 0 ‖ partition (big-endian) → the partition's clock (Int64);
 /// - `learner_meta`: `counter/<name>` → Int64; `popularity/reference` → Int64.
+/// The face-shape and style group sums (of the users' xᵤ, kept by adding each change; of the
+/// items' rows, summed afresh) are the store's `group_sums`, which serving reads too.
 /// Integers and floats are little-endian unless said otherwise.
 struct LearnerTables {
     let users: RawTable
     let items: RawTable
-    let groups: RawTable
     let pairs: RawTable
     let clocks: RawTable
     let meta: RawTable
@@ -26,7 +25,6 @@ struct LearnerTables {
     init(_ store: StateStore) throws {
         users = try store.table(named: "learner_users")
         items = try store.table(named: "learner_items")
-        groups = try store.table(named: "learner_groups")
         pairs = try store.table(named: "learner_pairs")
         clocks = try store.table(named: "learner_clocks")
         meta = try store.table(named: "learner_meta")
@@ -123,9 +121,8 @@ extension LearnerState {
 
         var userSums = state.model.userGroupSums
         for group in 0..<faceGroups {
-            if let value = try snapshot.get(tables.groups, Array("face/\(group)".utf8)) {
-                let (_, sums) = decodeGroup(value, dimension: dimension)
-                userSums.replaceSubrange(group * dimension..<(group + 1) * dimension, with: sums)
+            if let stored = try snapshot.groupSums(.faceShape(group)) {
+                userSums.replaceSubrange(group * dimension..<(group + 1) * dimension, with: stored.sums)
             }
         }
         state.model.restoreUserGroupSums(userSums)
@@ -208,14 +205,12 @@ extension LearnerState {
             try transaction.put(tables.pairs, Self.pairKey(user: pair.user, item: pair.item), [])
         }
         for group in 0..<Self.faceGroups {
-            try transaction.put(
-                tables.groups, Array("face/\(group)".utf8),
-                Self.encodeGroup(model.userGroupCounts[group], model.userGroupSums[group * dimension..<(group + 1) * dimension]))
+            try transaction.putGroupSums(
+                .faceShape(group), members: Int64(model.userGroupCounts[group]),
+                sums: model.userGroupSums[group * dimension..<(group + 1) * dimension])
         }
         for group in 0..<Self.styleGroups {
-            try transaction.put(
-                tables.groups, Array("style/\(group)".utf8),
-                Self.encodeGroup(model.itemGroupCounts[group], model.itemGroupSum(group)[...]))
+            try transaction.putGroupSums(.style(group), members: Int64(model.itemGroupCounts[group]), sums: model.itemGroupSum(group))
         }
         if let reference = popularity.reference {
             try transaction.put(tables.meta, Self.popularityReferenceKey, littleEndianBytes(reference))
@@ -266,18 +261,6 @@ extension LearnerState {
         withUnsafeBytes(of: UInt32(bitPattern: user).bigEndian) { Array($0) } + withUnsafeBytes(of: UInt32(bitPattern: item).bigEndian) { Array($0) }
     }
 
-    static func encodeGroup(_ count: Int, _ sums: ArraySlice<Double>) -> [UInt8] {
-        var bytes = littleEndianBytes(Int64(count))
-        for value in sums { bytes += littleEndianBytes(value.bitPattern) }
-        return bytes
-    }
-
-    static func decodeGroup(_ bytes: [UInt8], dimension: Int) -> (Int, [Double]) {
-        bytes.withUnsafeBytes { raw in
-            let count = Int(raw.loadLittleEndian(Int64.self, at: 0))
-            return (count, (0..<dimension).map { raw.loadLittleEndian(Double.self, at: 8 + 8 * $0) })
-        }
-    }
 }
 
 public struct LearnerError: Error, Sendable, CustomStringConvertible {

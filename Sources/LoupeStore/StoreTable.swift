@@ -25,6 +25,9 @@ public enum StoreTable: String, CaseIterable, Sendable {
     case itemBiases = "item_biases"
     /// item id → Float64: the popularity model's score of the item (serving's fallback list).
     case itemPopularity = "item_popularity"
+    /// `face/<g>` or `style/<g>` → member count (Int64) ‖ sums of the members' rows
+    /// (`dimension` × Float64): see `EntityGroup`.
+    case groupSums = "group_sums"
 
     /// LMDB caps the key size; ids longer than this cannot be keys.
     public static let maximumKeyLength = 511
@@ -53,6 +56,7 @@ struct BuiltInTables: Sendable {
     let purchases: LMDBDatabase
     let itemBiases: LMDBDatabase
     let itemPopularity: LMDBDatabase
+    let groupSums: LMDBDatabase
 
     /// Opens (and, with `create`, creates) the tables named `namespace` ‖ table name.
     init(_ environment: LMDBEnvironment, namespace: String, create: Bool) throws {
@@ -70,6 +74,7 @@ struct BuiltInTables: Sendable {
         purchases = try open(.purchases)
         itemBiases = try open(.itemBiases)
         itemPopularity = try open(.itemPopularity)
+        groupSums = try open(.groupSums)
     }
 
     subscript(table: StoreTable) -> LMDBDatabase {
@@ -85,6 +90,7 @@ struct BuiltInTables: Sendable {
         case .purchases: purchases
         case .itemBiases: itemBiases
         case .itemPopularity: itemPopularity
+        case .groupSums: groupSums
         }
     }
 }

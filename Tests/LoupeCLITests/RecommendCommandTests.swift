@@ -15,7 +15,6 @@ import Testing
     static func makeStore() throws -> (directory: String, store: StateStore) {
         let directory = NSTemporaryDirectory() + "loupe-recommend-\(UUID().uuidString)/data"
         let store = try StateStore(directory: directory, model: .onlineLearner)
-        let groups = try store.table(named: "learner_groups")
         var seed: UInt64 = 7
         func value() -> Float {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -45,10 +44,7 @@ import Testing
                     ]))
             }
             try transaction.putUser("user-cold", UserRecord(version: 1, faceShapeIndex: 1))
-            var bytes: [UInt8] = []
-            withUnsafeBytes(of: Int64(25).littleEndian) { bytes.append(contentsOf: $0) }
-            for value in sum { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-            try transaction.put(groups, Array("face/1".utf8), bytes)
+            try transaction.putGroupSums(.faceShape(1), members: 25, sums: sum)
             try transaction.setPosition(StorePosition(topic: "interactions", partition: 0, offset: 100))
         }
         return (directory, store)

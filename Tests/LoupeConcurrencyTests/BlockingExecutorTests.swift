@@ -6,9 +6,12 @@ import Testing
 @Suite struct BlockingExecutorTests {
     struct Failure: Error, Equatable {}
 
-    @Test func waitForReturnsTheResultOrRethrows() throws {
-        #expect(try waitFor { await Task.yield(); return 42 } == 42)
-        #expect(throws: Failure()) { try waitFor { () async throws -> Int in throw Failure() } }
+    /// From a thread of its own, as its callers do: a test body runs on the cooperative pool,
+    /// which `waitFor` must never block.
+    @Test func waitForReturnsTheResultOrRethrows() async throws {
+        let queue = BlockingQueue(label: "wait-for")
+        #expect(try await queue.run { try waitFor { await Task.yield(); return 42 } } == 42)
+        await #expect(throws: Failure()) { try await queue.run { try waitFor { () async throws -> Int in throw Failure() } } }
     }
 
     final class Gauge: Sendable {

@@ -54,11 +54,7 @@ enum ServingStores {
 
     /// Face-shape group `group` with `members` users whose rows add up to `sum`.
     static func putFaceGroup(_ store: StateStore, group: Int, members: Int64, sum: [Double]) throws {
-        let table = try store.table(named: "learner_groups")
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: members.littleEndian) { bytes.append(contentsOf: $0) }
-        for value in sum { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        try store.write { try $0.put(table, Array("face/\(group)".utf8), bytes) }
+        try store.write { transaction in try transaction.putGroupSums(.faceShape(group), members: members, sums: sum) }
     }
 
     static func settings(pool: Int = 50, lambda: Double = 1, cacheMB: Int = 4) -> InferenceSettings {

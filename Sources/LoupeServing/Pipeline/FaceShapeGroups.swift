@@ -2,7 +2,7 @@ import LoupeML
 import LoupeStore
 import LoupeBytes
 
-/// The learner's face-shape groups (`learner_groups`, keys `face/0` … `face/6`, 6 = unknown
+/// The model's face-shape groups (`group_sums`, `EntityGroup.faceShape(0…6)`, 6 = unknown
 /// shape): each group's mean user row is the embedding of a typical user with that face shape,
 /// so its scores against the items rank "styles that suit this face shape" as learned from the log.
 /// Scores and orders are computed once per snapshot.
@@ -24,30 +24,19 @@ struct FaceShapeGroups: Sendable {
         self.scores = scores
     }
 
-    init(_ snapshot: StoreSnapshot, table: RawTable?, catalog: ItemCatalog) throws {
+    init(_ snapshot: StoreSnapshot, catalog: ItemCatalog) throws {
         let dimension = catalog.dimension
         let itemCount = catalog.count
-        guard let table, itemCount > 0, dimension > 0 else {
+        guard itemCount > 0, dimension > 0 else {
             self = .empty
             return
         }
         var means = [Float](repeating: 0, count: Self.groupCount * dimension)
         var present = [Bool](repeating: false, count: Self.groupCount)
         for group in 0..<Self.groupCount {
-            try snapshot.withValue(table, Array("face/\(group)".utf8)) { value in
-                guard value.count == 8 + 8 * dimension else {
-                    throw StoreError.corruptRow(
-                        table: table.name, key: "face/\(group)",
-                        reason: "\(value.count) bytes; count and \(dimension) sums need \(8 + 8 * dimension)")
-                }
-                let members = value.loadLittleEndian(Int64.self, at: 0)
-                guard members > 0 else { return }
-                present[group] = true
-                for offset in 0..<dimension {
-                    let sum = value.loadLittleEndian(Double.self, at: 8 + 8 * offset)
-                    means[group * dimension + offset] = Float(sum / Double(members))
-                }
-            }
+            guard let mean = try snapshot.groupSums(.faceShape(group))?.mean else { continue }
+            present[group] = true
+            for offset in 0..<dimension { means[group * dimension + offset] = Float(mean[offset]) }
         }
         // scores (groups × items) = means (groups × d) · itemsᵀ, by the requests' own scan.
         var scores = [Float](repeating: 0, count: Self.groupCount * itemCount)

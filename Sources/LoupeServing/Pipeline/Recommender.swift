@@ -30,8 +30,6 @@ public final class Recommender: RecommendationService {
     /// Coalesces the scans of concurrent `recommendations(for:)` calls.
     let scoring = ScoringQueue()
 
-    static let groupsTableName = "learner_groups"
-
     /// Opens the first snapshots of every model a variant serves (`inference.variants`, else
     /// `inference.model`) in the store of data directory `directory`. A store or a model that
     /// does not exist yet is not an error: the recommender reports it not ready (and requests it
@@ -111,8 +109,7 @@ public final class Recommender: RecommendationService {
         if let previous, previous.transactionId == held.transactionId { return false }
         let capacity = max(settings.candidatePoolSize, settings.maxRecommendations)
         guard
-            let loaded = try ServingSnapshot.load(
-                held, groups: model.groups.withLock { $0 }, capacity: capacity, openedAt: now())
+            let loaded = try ServingSnapshot.load(held, capacity: capacity, openedAt: now())
         else {
             model.notReadyReason.withLock { $0 = "model \(model.key) has nothing learned yet" }
             model.current.withLock { $0 = nil }
@@ -122,10 +119,10 @@ public final class Recommender: RecommendationService {
         return true
     }
 
-    /// The model's view of the store, opened with its face-shape groups table once the store
-    /// and the model exist; nil (with the reason recorded) until then. Opening tables may start
-    /// a transaction of its own, which must not wait for a map re-mapping that a held snapshot
-    /// blocks: it happens only before the model's first snapshot, under the refresh lock.
+    /// The model's view of the store once the store and the model exist; nil (with the reason
+    /// recorded) until then. Opening tables may start a transaction of its own, which must not
+    /// wait for a map re-mapping that a held snapshot blocks: it happens only before the
+    /// model's first snapshot, under the refresh lock.
     private func openViewIfNeeded(_ model: ServedModel) throws -> StateStore? {
         if let view = model.view.withLock({ $0 }) { return view }
         let view: StateStore
@@ -139,8 +136,6 @@ public final class Recommender: RecommendationService {
             model.notReadyReason.withLock { $0 = "the store holds no model \(model.key) (it holds: \(held))" }
             return nil
         }
-        let groups = try? view.table(named: Self.groupsTableName)
-        model.groups.withLock { $0 = groups }
         model.view.withLock { $0 = view }
         return view
     }
@@ -347,7 +342,6 @@ final class ServedModel: Sendable {
     let key: ModelKey
     let directory: String
     let view = Mutex<StateStore?>(nil)
-    let groups = Mutex<RawTable?>(nil)
     let current = Mutex<ServingSnapshot?>(nil)
     let notReadyReason = Mutex<String>("no snapshot opened yet")
 

@@ -28,11 +28,11 @@ final class ServingSnapshot: Sendable {
     /// tables (`item_embeddings`, `item_biases`, `item_popularity`, `user_embeddings`, and the
     /// learner's face-shape groups when present). Any role that writes them under its model key
     /// can be served by a variant.
-    static func load(_ held: HeldSnapshot, groups: RawTable?, capacity: Int, openedAt: Double) throws -> ServingSnapshot? {
+    static func load(_ held: HeldSnapshot, capacity: Int, openedAt: Double) throws -> ServingSnapshot? {
         try held.withSnapshot { snapshot -> ServingSnapshot? in
             guard try snapshot.dimension != nil else { return nil }
             let catalog = try ItemCatalog(snapshot)
-            let faces = try FaceShapeGroups(snapshot, table: groups, catalog: catalog)
+            let faces = try FaceShapeGroups(snapshot, catalog: catalog)
             return ServingSnapshot(
                 held: held, model: snapshot.model, positions: try snapshot.positions(),
                 openedAt: openedAt, catalog: catalog, faces: faces, capacity: capacity)
