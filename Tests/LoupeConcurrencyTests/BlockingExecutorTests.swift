@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import LoupeConcurrency
 import Synchronization
@@ -34,9 +35,12 @@ import Testing
             try await group.waitForAll()
         }
         #expect(gauge.state.withLock { $0.most } == 1)
-        // A timeout answers nil while the work goes on.
-        let late = try await queue.run(timeout: .milliseconds(10)) { Thread.sleep(forTimeInterval: 0.2); return 1 }
+        // A timeout answers nil while the work goes on (held until the answer is in, so no
+        // scheduling delay can let it finish first), and later work waits for it.
+        let gate = DispatchSemaphore(value: 0)
+        let late = try await queue.run(timeout: .milliseconds(20)) { gate.wait(); return 1 }
         #expect(late == nil)
+        gate.signal()
         #expect(try await queue.run { 2 } == 2)
     }
 }
