@@ -320,12 +320,12 @@ public struct OnlineRankingModel: RecommenderModel {
                                     for context in history {
                                         VectorArithmetic.add(historyScale, contextRows.baseAddress! + Int(context) * dimension, to: vector, dimension)
                                     }
-                                    let positiveScore = biases[item] + dot(vector, itemBase + item * dimension, dimension)
+                                    let positiveScore = biases[item] + ItemScoring.dot(vector, itemBase + item * dimension, dimension)
                                     // Each slot's ∂loss/∂score.
                                     if observation.weight > 0 {
                                         var total: Float = 0
                                         for slot in 1..<slots.count {
-                                            let score = biases[slots[slot]] + dot(vector, itemBase + slots[slot] * dimension, dimension)
+                                            let score = biases[slots[slot]] + ItemScoring.dot(vector, itemBase + slots[slot] * dimension, dimension)
                                             if measuringLoss {
                                                 loss += coefficients[slot] * observation.weight * softplus(score - positiveScore)
                                             }
@@ -339,11 +339,11 @@ public struct OnlineRankingModel: RecommenderModel {
                                         coefficients[0] = weight * sigmoid(positiveScore)
                                     }
                                     if measuringLoss {
-                                        var squares = dot(userRow, userRow, dimension)
-                                        for slot in slots { squares += dot(itemBase + slot * dimension, itemBase + slot * dimension, dimension) }
+                                        var squares = ItemScoring.dot(userRow, userRow, dimension)
+                                        for slot in slots { squares += ItemScoring.dot(itemBase + slot * dimension, itemBase + slot * dimension, dimension) }
                                         for context in history {
                                             let row = contextRows.baseAddress! + Int(context) * dimension
-                                            squares += dot(row, row, dimension)
+                                            squares += ItemScoring.dot(row, row, dimension)
                                         }
                                         loss += 0.5 * lambda * squares
                                     }
@@ -389,7 +389,7 @@ public struct OnlineRankingModel: RecommenderModel {
         _ settings: OnlineRankingSettings
     ) {
         let dimension = settings.dimension
-        accumulator.pointee += Self.dot(gradient, gradient, dimension) / Float(dimension)
+        accumulator.pointee += ItemScoring.dot(gradient, gradient, dimension) / Float(dimension)
         let rate = settings.learningRate / (accumulator.pointee.squareRoot() + settings.epsilon)
         for offset in 0..<dimension { row[offset] -= rate * gradient[offset] }
     }
@@ -536,11 +536,6 @@ public struct OnlineRankingModel: RecommenderModel {
     }
 
     // MARK: arithmetic
-
-    @inline(__always)
-    static func dot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
-        ItemScoring.dot(a, b, count)
-    }
 
     static func sigmoid(_ x: Float) -> Float {
         x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))

@@ -186,10 +186,14 @@ public struct ServingStatus: Sendable {
 
     /// Per partition, the position of the model furthest behind (what consumer lag reports).
     public var positions: [StorePosition] {
-        var lowest: [String: StorePosition] = [:]
+        struct Partition: Hashable {
+            var topic: String
+            var partition: Int32
+        }
+        var lowest: [Partition: StorePosition] = [:]
         for model in models where model.ready {
             for position in model.positions {
-                let key = "\(position.topic)\u{0}\(position.partition)"
+                let key = Partition(topic: position.topic, partition: position.partition)
                 if let known = lowest[key], known.offset <= position.offset { continue }
                 lowest[key] = position
             }
